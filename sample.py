@@ -1,0 +1,411 @@
+"""
+Generate text with a masked diffusion language model and a learned re-masker.
+
+Every sequence starts as all [MASK]. Each iteration the unmasking GPT fills every masked position,
+then some positions are re-masked and predicted again. What gets re-masked is the mode's choice:
+
+    random     a schedule's count of positions, uniformly at random (no remasking model)
+    schedule   the schedule's count, those with the highest P([WRONG]) under the remasking GPT
+    threshold  every position with P([WRONG]) > threshold; stops once no sequence has any
+    mixed      the schedule's count, threshold candidates first (by P([WRONG])), then random ones
+
+    $ python sample.py                                   # schedule mode, shipped checkpoints
+    $ python sample.py --use_mixed_remasking=True        # mixed mode
+    $ python sample.py config/example1_threshold.py      # a preset; see config/
+    $ python sample.py --help                            # every knob
+
+generate() is importable and takes loaded models, so a caller can load once and generate many times.
+"""
+
+import json
+import math
+import os
+import re
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+# -----------------------------------------------------------------------------
+# model
+out_dir = 'checkpoints'  # folder that checkpoint names are looked up in (a path to an existing file is used as is)
+checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (main diffusion model)
+remasking_checkpoint_name: str | None = 'ckpt_remasking_naive_4400.pt'  # the remasking model; None = no remasker
+device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu', 'cuda', 'cuda:0', ...
+dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # 'float32' | 'bfloat16' | 'float16'
+compile = False  # torch.compile the models (PyTorch 2.x; pays off for long runs)
+# generation
+sequence_length = 1024  # tokens per sample, at most the models' block_size
+num_samples = 1  # how many texts to generate
+batch_size = 8  # samples generated together in one tensor (the last batch may be smaller)
+diffusion_iterations = 30  # iterations: exact for random/schedule/mixed, the maximum for threshold mode
+temperature = 1.0  # softmax temperature of the unmasking model's samples; 0 = always the most likely token
+seed = 1337  # same seed, same device, same settings: same texts
+# re-masking (the mode follows from these; see README)
+use_intelligent_remasking = True  # choose positions with the remasking model (False: random remasking)
+use_mixed_remasking = False  # mixed random+intelligent mode (needs use_intelligent_remasking=True)
+remasking_confidence_threshold: float | None = None  # P([WRONG]) threshold in (0, 1); None: schedule mode (mixed: 0.01)
+remasking_schedule = 'linear'  # 'linear' | 'exponential': how the re-mask count falls
+start_ratio = 1.0  # re-masked share of the sequence at the start of the schedule (1.0 = all)
+end_ratio = 0.1  # re-masked share after the next-to-last iteration (0.1 = 10%)
+# output
+verbose = True  # per-iteration progress and a summary on stderr; False: print only the texts
+out_file: str | None = None  # also append each sample to this file as one JSON line
+# -----------------------------------------------------------------------------
+
+MODES = ('random', 'schedule', 'threshold', 'mixed')
+SCHEDULES = ('linear', 'exponential')
+DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
+MIXED_DEFAULT_THRESHOLD = 0.01  # the guide's "moderate" threshold for mixed-mode candidates
+
+
+# -----------------------------------------------------------------------------
+# the schedule
+
+def schedule_ratio(p, schedule, start_ratio, end_ratio):
+    """Masked share at progress p in [0, 1]: start_ratio at p=0, end_ratio at p=1."""
+    if schedule == 'linear':
+        return start_ratio - p * (start_ratio - end_ratio)
+    if schedule == 'exponential':  # falls fast early, slowly late; same end points
+        return start_ratio - (start_ratio - end_ratio) * (1 - math.exp(-2 * p)) / (1 - math.exp(-2))
+    raise ValueError(f"unknown remasking_schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+
+
+def remask_counts(sequence_length, iterations, schedule, start_ratio, end_ratio):
+    """How many positions to re-mask after each iteration i < T-1 (the last iteration re-masks
+    none, so the output holds no [MASK]): round(L * r((i+1)/(T-1)))."""
+    T = iterations
+    return [round(sequence_length * schedule_ratio((i + 1) / (T - 1), schedule, start_ratio, end_ratio))
+            for i in range(T - 1)]
+
+
+# -----------------------------------------------------------------------------
+# the re-masking modes: each decides which positions to re-mask, (B, L) bool, from the same inputs:
+#   x (B, L) tokens, p_wrong (B, L) float32 P([WRONG]) or None, n the schedule's count,
+#   threshold, and the generator for any randomness. Every decision is per row.
+
+def _top_n(scores, n):
+    """(B, L) bool marking each row's n highest scores."""
+    idx = scores.topk(n, dim=-1).indices
+    return torch.zeros_like(scores, dtype=torch.bool).scatter_(-1, idx, True)
+
+
+def _uniform(x, generator):
+    return torch.rand(x.shape, generator=generator, device=x.device)
+
+
+def remask_random(x, p_wrong, n, threshold, generator):
+    return _top_n(_uniform(x, generator), n)
+
+
+def remask_schedule(x, p_wrong, n, threshold, generator):
+    return _top_n(p_wrong, n)
+
+
+def remask_threshold(x, p_wrong, n, threshold, generator):
+    return p_wrong > threshold
+
+
+def remask_mixed(x, p_wrong, n, threshold, generator):
+    # Candidates keep their probability, in (threshold, 1]; the others get a random score in
+    # [-2, -1), below every candidate. The top n are then: the n most likely candidates when there
+    # are enough, else all candidates plus random others, and n random positions when there are none.
+    candidate = p_wrong > threshold
+    return _top_n(torch.where(candidate, p_wrong, _uniform(x, generator) - 2), n)
+
+
+REMASKERS = {'random': remask_random, 'schedule': remask_schedule,
+             'threshold': remask_threshold, 'mixed': remask_mixed}
+
+
+# -----------------------------------------------------------------------------
+# shared math
+
+def sample_tokens(logits, base_vocab_size, temperature, generator):
+    """One token per position from softmax(logits / temperature) over the base vocabulary only, so
+    [MASK], [WRONG] and padding ids can never be emitted. (B, L, V) -> (B, L).
+    Sampling is argmax(probs / E) with E ~ Exp(1) (the exponential race, equivalent to sampling from
+    probs): unlike torch.multinomial it needs no host sync and takes the batch in one call."""
+    logits = logits[..., :base_vocab_size].float()
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    probs = F.softmax(logits / temperature, dim=-1)
+    race = torch.empty_like(probs).exponential_(generator=generator)
+    return (probs / race).argmax(dim=-1)
+
+
+def wrong_probability(logits, wrong_token_id):
+    """P([WRONG]) at every position, (B, L, V) -> (B, L), as exp(logit - logsumexp): the full
+    softmax is never materialised."""
+    logits = logits.float()
+    return (logits[..., wrong_token_id] - torch.logsumexp(logits, dim=-1)).exp()
+
+
+def resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
+                 remasking_checkpoint_name):
+    """The guide's flags -> (mode, threshold). Contradictory flags are errors, never a fallback."""
+    th = remasking_confidence_threshold
+    if use_mixed_remasking and not use_intelligent_remasking:
+        raise ValueError("use_mixed_remasking=True needs use_intelligent_remasking=True "
+                         "(mixed mode picks candidates with the remasking model)")
+    if not use_intelligent_remasking:
+        return 'random', None
+    if not remasking_checkpoint_name:
+        raise ValueError("intelligent remasking needs a remasking model: set remasking_checkpoint_name, "
+                         "or --use_intelligent_remasking=False for random remasking")
+    if use_mixed_remasking:
+        return 'mixed', MIXED_DEFAULT_THRESHOLD if th is None else th
+    return ('schedule', None) if th is None else ('threshold', th)
+
+
+def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_schedule, start_ratio, end_ratio,
+                   threshold, temperature, batch_size=1, num_samples=1):
+    """Raise ValueError naming the knob for any setting generation cannot honour."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if remasking_schedule not in SCHEDULES:
+        raise ValueError(f"unknown remasking_schedule {remasking_schedule!r}; choose one of {', '.join(SCHEDULES)}")
+    for name, v in (('sequence_length', sequence_length), ('diffusion_iterations', diffusion_iterations),
+                    ('batch_size', batch_size), ('num_samples', num_samples)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"{name} must be an integer of at least 1, got {v!r}")
+    for name, v in (('start_ratio', start_ratio), ('end_ratio', end_ratio)):
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {v}")
+    if end_ratio > start_ratio:
+        raise ValueError(f"end_ratio ({end_ratio}) must not exceed start_ratio ({start_ratio}): the schedule falls")
+    if mode in ('threshold', 'mixed') and not (isinstance(threshold, (int, float)) and 0.0 < threshold < 1.0):
+        raise ValueError(f"remasking_confidence_threshold must lie strictly between 0 and 1, got {threshold!r}")
+    if not (isinstance(temperature, (int, float)) and 0.0 <= temperature < math.inf):
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+
+
+# -----------------------------------------------------------------------------
+# the generation loop
+
+@torch.no_grad()
+def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_length, base_vocab_size,
+             mask_token_id, wrong_token_id, mode='schedule', diffusion_iterations=30, remasking_schedule='linear',
+             start_ratio=1.0, end_ratio=0.1, threshold=None, temperature=1.0, generator=None, log=None):
+    """
+    Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
+
+    unmasking_model, remasking_model: callables idx (B, L) -> (logits (B, L, V), _), like model.GPT;
+        remasking_model is needed by every mode but 'random'.
+    base_vocab_size: tokens below it are real tokens; only those are ever sampled.
+    mask_token_id, wrong_token_id: the [MASK] and [WRONG] ids of both models.
+    mode: 'random' | 'schedule' | 'threshold' | 'mixed' (see module docstring).
+    diffusion_iterations: T; random, schedule and mixed run exactly T iterations, threshold at most T.
+    remasking_schedule, start_ratio, end_ratio: the re-mask count after iteration i < T-1 is
+        round(L * r((i+1)/(T-1))) (see remask_counts); used by random, schedule and mixed.
+    threshold: P([WRONG]) threshold for threshold and mixed modes.
+    temperature: of the unmasking model's samples; 0 is greedy.
+    generator: a torch.Generator on the models' device, for reproducible samples.
+    log: a callable taking a line of text; when given, per-iteration statistics are logged (at the
+        cost of a host sync per statistic).
+
+    Returns (tokens (B, L) long with no special id in them, info) where info holds 'iterations' (run)
+    and 'converged_at' (B,) long: the 1-based iteration after which a sequence had no position above
+    the threshold (threshold mode), or -1.
+    """
+    check_settings(mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
+                   remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
+                   threshold=threshold, temperature=temperature, batch_size=batch_size)
+    if mode != 'random' and remasking_model is None:
+        raise ValueError(f"{mode} mode needs a remasking model")
+    device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) \
+        else (generator.device if generator is not None else torch.device('cpu'))
+    B, L, T = batch_size, sequence_length, diffusion_iterations
+    select = REMASKERS[mode]
+    counts = remask_counts(L, T, remasking_schedule, start_ratio, end_ratio) if mode != 'threshold' else None
+
+    x = torch.full((B, L), mask_token_id, dtype=torch.long, device=device)
+    converged = torch.zeros(B, dtype=torch.bool, device=device)
+    converged_at = torch.full((B,), -1, dtype=torch.long, device=device)
+    finite = torch.ones((), dtype=torch.bool, device=device)  # NaN check without a sync per iteration
+    iterations = 0
+    for i in range(T):
+        iterations = i + 1
+        masked = x == mask_token_id  # (B, L)
+        logits, _ = unmasking_model(x)  # (B, L, V)
+        finite &= ~torch.isnan(logits[..., :base_vocab_size]).any()
+        x = torch.where(masked, sample_tokens(logits, base_vocab_size, temperature, generator), x)
+        if i == T - 1:
+            if log:
+                log(f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions; done")
+            break  # the last iteration never re-masks: the output holds no [MASK]
+
+        p_wrong = None
+        if mode != 'random':
+            r_logits, _ = remasking_model(x)
+            finite &= ~torch.isnan(r_logits).any()
+            p_wrong = wrong_probability(r_logits, wrong_token_id)  # (B, L)
+        remask = select(x, p_wrong, counts[i] if counts else None, threshold, generator)
+        if mode == 'threshold':
+            remask &= ~converged[:, None]  # a converged sequence is left alone
+            newly = ~converged & ~remask.any(dim=-1)
+            converged_at = torch.where(newly, i + 1, converged_at)
+            converged |= newly
+        x = torch.where(remask, mask_token_id, x)
+
+        if log:
+            log(_iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode))
+        if mode == 'threshold' and bool(converged.all()):  # the one host sync of an iteration
+            break
+
+    if not bool(finite):
+        raise ValueError("a model produced NaN logits: its weights may be corrupt, or float16 overflowed "
+                         "(try --dtype=float32)")
+    return x, {'iterations': iterations, 'converged_at': converged_at}
+
+
+def _iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode):
+    line = f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions"
+    if p_wrong is not None:
+        active = p_wrong[~converged] if mode == 'threshold' else p_wrong
+        if active.numel():
+            line += (f" | P([WRONG]) min {active.min().item():.2e} mean {active.mean().item():.2e} "
+                     f"max {active.max().item():.2e}")
+    line += f" | re-masked {remask.sum().item():>6}"
+    if mode == 'mixed':
+        by_threshold = (remask & (p_wrong > threshold)).sum().item()
+        line += f" ({by_threshold} by threshold, {remask.sum().item() - by_threshold} at random)"
+    if mode == 'threshold':
+        line += f" | converged {converged.sum().item()}/{converged.numel()}"
+    return line
+
+
+# -----------------------------------------------------------------------------
+# the script
+
+def resolve_checkpoint(name, out_dir):
+    """A path to an existing file is used as is; otherwise the name is looked up in out_dir."""
+    return name if os.path.isfile(name) else os.path.join(out_dir, name)
+
+
+def check_device(device, dtype):
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'")
+    if device.startswith('cuda'):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} but CUDA is not available here; use --device=cpu")
+        index = int(device.split(':')[1]) if ':' in device else 0
+        if index >= torch.cuda.device_count():
+            raise ValueError(f"device={device!r} but there are only {torch.cuda.device_count()} CUDA devices")
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+
+
+def check_compatible(u, r):
+    """Both checkpoints must describe the same architecture, vocabulary and tokenizer."""
+    if u['training_type'] != 'unmasking':
+        raise ValueError(f"{u['path']} is a {u['training_type']} model; checkpoint_name must name an unmasking model")
+    if r['training_type'] != 'remasking':
+        raise ValueError(f"{r['path']} is a {r['training_type']} model; remasking_checkpoint_name must name a "
+                         f"remasking model")
+    diffs = []
+    ua, ra = u['model_args'], r['model_args']
+    for k in sorted(set(ua) | set(ra)):
+        if k != 'dropout' and ua.get(k) != ra.get(k):
+            diffs.append(f"{k} {ua.get(k)!r} vs {ra.get(k)!r}")
+    for k in ('base_vocab_size', 'mask_token_id', 'wrong_token_id'):
+        if u[k] != r[k]:
+            diffs.append(f"{k} {u[k]!r} vs {r[k]!r}")
+    if u['tokenizer'] != r['tokenizer']:
+        diffs.append("tokenizer (different vocabularies)")
+    if diffs:
+        raise ValueError(f"checkpoints {u['path']} and {r['path']} are incompatible: " + '; '.join(diffs))
+
+
+def batch_seed(seed, batch_index):
+    """A seed for each batch, so a batch's texts do not depend on which batches ran before it."""
+    return int(np.random.SeedSequence([seed, batch_index]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def main():
+    from configurator import configure
+    from model import build_tokenizer, load_checkpoint
+    configure(globals(), sys.argv[1:])
+    log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose else None
+
+    mode, threshold = resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
+                                   remasking_checkpoint_name)
+    settings = dict(sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
+                    remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
+                    threshold=threshold, temperature=temperature)
+    check_settings(mode, batch_size=batch_size, num_samples=num_samples, **settings)
+    check_device(device, dtype)
+
+    t0 = time.perf_counter()
+    torch_dtype = DTYPES[dtype]
+    unmasker, u = load_checkpoint(resolve_checkpoint(checkpoint_name, out_dir), device, torch_dtype)
+    if u['training_type'] != 'unmasking':
+        raise ValueError(f"{u['path']} is a {u['training_type']} model; checkpoint_name must name an unmasking model")
+    remasker = None
+    if mode != 'random':
+        remasker, r = load_checkpoint(resolve_checkpoint(remasking_checkpoint_name, out_dir), device, torch_dtype)
+        check_compatible(u, r)
+    block_size = u['model_args']['block_size']
+    if sequence_length > block_size:
+        raise ValueError(f"sequence_length {sequence_length} exceeds the models' block_size {block_size}")
+    tokenizer = build_tokenizer(u['tokenizer'])
+    if compile:
+        unmasker = torch.compile(unmasker)
+        remasker = torch.compile(remasker) if remasker is not None else None
+    if log:
+        mode_desc = {'random': f"random re-masking, {remasking_schedule} schedule {start_ratio} -> {end_ratio}",
+                     'schedule': f"top-N by P([WRONG]), {remasking_schedule} schedule {start_ratio} -> {end_ratio}",
+                     'threshold': f"every position with P([WRONG]) > {threshold}, early stop on convergence",
+                     'mixed': f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}, candidates with "
+                              f"P([WRONG]) > {threshold} first, then random"}[mode]
+        log(f"mode: {mode} ({mode_desc})")
+        log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker else 'none'} | "
+            f"device {device} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")
+        log(f"{num_samples} sample(s) of {sequence_length} tokens, {diffusion_iterations} iterations"
+            f"{' at most' if mode == 'threshold' else ''}, temperature {temperature}, seed {seed}, "
+            f"batch_size {batch_size}")
+
+    sink = open(out_file, 'a', encoding='utf-8') if out_file else None
+    try:
+        for b, start in enumerate(range(0, num_samples, batch_size)):
+            n = min(batch_size, num_samples - start)
+            if log and num_samples > batch_size:
+                log(f"batch {b + 1}/{math.ceil(num_samples / batch_size)}: samples {start}..{start + n - 1}")
+            generator = torch.Generator(device=device).manual_seed(batch_seed(seed, b))
+            t1 = time.perf_counter()
+            tokens, info = generate(unmasker, remasker, batch_size=n, base_vocab_size=u['base_vocab_size'],
+                                    mask_token_id=u['mask_token_id'], wrong_token_id=u['wrong_token_id'],
+                                    mode=mode, generator=generator, log=log, **settings)
+            if device.startswith('cuda'):
+                torch.cuda.synchronize()
+            dt = time.perf_counter() - t1
+            converged_at = info['converged_at'].tolist()
+            for k, row in enumerate(tokens.tolist()):
+                text = tokenizer.decode(row)
+                print(text)
+                print('---------------', flush=True)
+                if sink:
+                    sink.write(json.dumps({'sample': start + k, 'text': text, 'seed': seed, 'mode': mode,
+                                           'iterations': info['iterations'],
+                                           'converged_at': converged_at[k] if converged_at[k] > 0 else None}) + '\n')
+                    sink.flush()
+                if log:
+                    conv = f"converged after iteration {converged_at[k]}" if converged_at[k] > 0 else \
+                        f"ran {info['iterations']} iterations"
+                    log(f"sample {start + k}: {conv}")
+            if log:
+                log(f"batch of {n}: {dt:.2f}s wall, {n * sequence_length / dt:,.0f} tokens/s")
+    finally:
+        if sink:
+            sink.close()
+    if log:
+        log(f"done in {time.perf_counter() - t0:.1f}s")
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        sys.exit(f"error: {e}")

@@ -1,0 +1,487 @@
+"""Behaviour of the generation loop (generate() and the re-masking modes) against stub models with
+known outputs, and of the sample.py script against tiny checkpoints made here."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import sample  # noqa: E402
+from model import GPT, GPTConfig, save_checkpoint, special_token_ids  # noqa: E402
+
+BASE, MASK, WRONG, V = 5, 5, 6, 8  # 5 real tokens, [MASK], [WRONG], one padding id
+
+
+class Recorder(torch.nn.Module):
+    """An unmasking stub: logits from a fixed (V,) row at every position; records its inputs."""
+
+    def __init__(self, logits_row=None):
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(1))  # generate() reads the device from parameters
+        self.row = torch.zeros(V) if logits_row is None else torch.as_tensor(logits_row, dtype=torch.float32)
+        self.inputs = []
+
+    def forward(self, idx):
+        self.inputs.append(idx.clone())
+        return self.row.expand(*idx.shape, V).clone(), None
+
+    def masked(self, call):
+        return self.inputs[call] == MASK  # (B, L) positions that were masked at that iteration
+
+
+class WrongStub(torch.nn.Module):
+    """A remasking stub whose P([WRONG]) at call c is tables[min(c, last)], a (B, L) tensor."""
+
+    def __init__(self, *tables):
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+        self.tables = [torch.as_tensor(t, dtype=torch.float32) for t in tables]
+        self.calls = 0
+
+    def forward(self, idx):
+        p = self.tables[min(self.calls, len(self.tables) - 1)]
+        self.calls += 1
+        logits = torch.full((*idx.shape, V), -math.inf)
+        logits[..., WRONG] = p.clamp_min(1e-30).log()
+        logits[..., 0] = (1 - p).clamp_min(1e-30).log()
+        return logits, None
+
+
+def run(mode, unmasker=None, remasker=None, B=2, L=10, T=5, seed=0, **kw):
+    unmasker = unmasker or Recorder()
+    g = torch.Generator().manual_seed(seed)
+    tokens, info = sample.generate(unmasker, remasker, batch_size=B, sequence_length=L, base_vocab_size=BASE,
+                                   mask_token_id=MASK, wrong_token_id=WRONG, mode=mode, diffusion_iterations=T,
+                                   generator=g, **kw)
+    return tokens, info, unmasker
+
+
+# -----------------------------------------------------------------------------
+# the schedule
+
+@pytest.mark.parametrize('schedule', sample.SCHEDULES)
+def test_remask_counts_end_points_and_monotone(schedule):
+    L, T = 1024, 30
+    counts = sample.remask_counts(L, T, schedule, 1.0, 0.1)
+    assert len(counts) == T - 1
+    assert counts[-1] == round(L * 0.1)  # end_ratio after the next-to-last iteration
+    assert counts[0] == round(L * sample.schedule_ratio(1 / (T - 1), schedule, 1.0, 0.1))
+    assert counts[0] < L
+    assert all(a >= b for a, b in zip(counts, counts[1:]))
+    assert sample.schedule_ratio(0.0, schedule, 0.8, 0.2) == pytest.approx(0.8)
+    assert sample.schedule_ratio(1.0, schedule, 0.8, 0.2) == pytest.approx(0.2)
+
+
+def test_linear_counts_formula_and_exponential_falls_faster():
+    L, T = 1000, 11
+    linear = sample.remask_counts(L, T, 'linear', 1.0, 0.1)
+    assert linear == [round(L * (1 - 0.9 * (i + 1) / 10)) for i in range(10)]
+    exponential = sample.remask_counts(L, T, 'exponential', 1.0, 0.1)
+    expected = [round(L * (1 - 0.9 * (1 - math.exp(-2 * (i + 1) / 10)) / (1 - math.exp(-2)))) for i in range(10)]
+    assert exponential == expected
+    assert all(e <= lin for e, lin in zip(exponential, linear))
+    assert exponential[4] < linear[4]
+
+
+def test_one_iteration_remasks_nothing_and_constant_ratio_is_flat():
+    assert sample.remask_counts(100, 1, 'linear', 1.0, 0.1) == []
+    assert sample.remask_counts(100, 2, 'linear', 1.0, 0.1) == [10]
+    assert sample.remask_counts(100, 6, 'exponential', 0.3, 0.3) == [30] * 5
+
+
+# -----------------------------------------------------------------------------
+# the modes
+
+@pytest.mark.parametrize('schedule', sample.SCHEDULES)
+def test_random_mode_masks_schedule_count_per_row_for_exactly_T_iterations(schedule):
+    B, L, T = 3, 40, 7
+    tokens, info, u = run('random', B=B, L=L, T=T, remasking_schedule=schedule)
+    counts = sample.remask_counts(L, T, schedule, 1.0, 0.1)
+    assert info['iterations'] == T and len(u.inputs) == T
+    observed = [u.masked(c).sum(dim=1).tolist() for c in range(T)]
+    assert observed == [[L] * B] + [[n] * B for n in counts]
+    assert (info['converged_at'] == -1).all()
+
+
+def test_schedule_mode_remasks_each_rows_top_n_by_its_own_probabilities():
+    B, L, T = 2, 8, 3
+    p = torch.tensor([[.9, .1, .8, .2, .7, .3, .6, .4],    # row 0: top positions 0, 2, 4, ...
+                      [.1, .9, .2, .8, .3, .7, .4, .6]])   # row 1: top positions 1, 3, 5, ...
+    tokens, info, u = run('schedule', remasker=WrongStub(p), B=B, L=L, T=T)
+    n = sample.remask_counts(L, T, 'linear', 1.0, 0.1)
+    for call, count in zip((1, 2), n):
+        masked = u.masked(call)
+        for row in range(B):
+            top = set(p[row].topk(count).indices.tolist())
+            assert set(masked[row].nonzero().flatten().tolist()) == top
+    assert info['iterations'] == T
+
+
+def test_threshold_mode_remasks_every_position_above_threshold():
+    p = torch.tensor([[.5, .01, .2, .0, .3, .02],
+                      [.0, .0, .0, .9, .0, .05]])
+    stub = WrongStub(p, torch.zeros(2, 6))  # converges at the second check
+    tokens, info, u = run('threshold', remasker=stub, L=6, T=10, threshold=0.1)
+    assert u.masked(1).tolist() == (p > 0.1).tolist()
+    assert info['iterations'] == 2 and len(u.inputs) == 2  # stopped early: nothing exceeded the threshold
+    assert info['converged_at'].tolist() == [2, 2]
+
+
+def test_threshold_mode_stops_after_first_iteration_when_nothing_exceeds():
+    tokens, info, u = run('threshold', remasker=WrongStub(torch.full((2, 10), 0.05)), T=30, threshold=0.1)
+    assert info['iterations'] == 1 and len(u.inputs) == 1
+    assert info['converged_at'].tolist() == [1, 1]
+
+
+def test_threshold_mode_leaves_a_converged_row_alone():
+    first = torch.tensor([[0.0] * 6, [0.9] * 6])   # row 0 converges after iteration 1
+    later = torch.tensor([[0.9] * 6, [0.9] * 6])   # row 0's probabilities rise again: still left alone
+    tokens, info, u = run('threshold', remasker=WrongStub(first, later), L=6, T=4, threshold=0.5)
+    assert info['iterations'] == 4
+    for call in range(1, 4):
+        assert not u.masked(call)[0].any()
+        assert u.masked(call)[1].all()
+    assert info['converged_at'].tolist() == [1, -1]
+    assert (tokens < BASE).all()  # the last iteration filled row 1's masks
+
+
+def test_mixed_mode_enough_candidates_takes_top_n_by_probability():
+    L, T = 10, 2  # one re-masking step of round(10 * 0.1) = 1 position; use end_ratio for a bigger N
+    p = torch.tensor([[.9, .8, .7, .6, .5, .0, .0, .0, .0, .0],
+                      [.0, .0, .0, .0, .0, .5, .6, .7, .8, .9]])
+    _, info, u = run('mixed', remasker=WrongStub(p), L=L, T=T, threshold=0.1, end_ratio=0.3)  # N = 3
+    assert u.masked(1).nonzero().tolist() == [[0, 0], [0, 1], [0, 2], [1, 7], [1, 8], [1, 9]]
+    assert info['iterations'] == T
+
+
+def test_mixed_mode_few_candidates_takes_all_plus_random_others():
+    p = torch.tensor([[.9, .0, .0, .0, .0, .0, .0, .0, .0, .0],
+                      [.0, .0, .0, .0, .0, .0, .0, .0, .8, .7]])
+    for seed in range(5):
+        _, _, u = run('mixed', remasker=WrongStub(p), L=10, T=2, threshold=0.1, end_ratio=0.5, seed=seed)  # N = 5
+        masked = u.masked(1)
+        assert masked.sum(dim=1).tolist() == [5, 5]
+        assert masked[0, 0] and masked[1, 8] and masked[1, 9]
+
+
+def test_mixed_mode_no_candidates_is_random_with_schedule_count():
+    p = torch.full((2, 10), 0.001)
+    picks = set()
+    for seed in range(8):
+        _, _, u = run('mixed', remasker=WrongStub(p), L=10, T=2, threshold=0.1, end_ratio=0.4, seed=seed)  # N = 4
+        masked = u.masked(1)
+        assert masked.sum(dim=1).tolist() == [4, 4]
+        picks.add(tuple(masked[0].nonzero().flatten().tolist()))
+    assert len(picks) > 1  # random, not a fixed choice
+
+
+@pytest.mark.parametrize('mode', ['random', 'schedule', 'mixed'])
+def test_fixed_modes_run_exactly_T_iterations_even_when_nothing_is_wrong(mode):
+    stub = WrongStub(torch.zeros(2, 10))
+    _, info, u = run(mode, remasker=stub, T=9, threshold=0.2 if mode == 'mixed' else None)
+    assert info['iterations'] == 9 and len(u.inputs) == 9
+    assert stub.calls == (0 if mode == 'random' else 8)  # the remasker is not run after the last iteration
+
+
+# -----------------------------------------------------------------------------
+# outputs
+
+@pytest.mark.parametrize('mode', sample.MODES)
+@pytest.mark.parametrize('temperature', [1.0, 0.0])
+def test_no_special_id_is_ever_emitted_even_by_a_model_that_prefers_them(mode, temperature):
+    row = torch.full((V,), -5.0)
+    row[MASK], row[WRONG], row[V - 1] = 50.0, 60.0, 70.0  # nearly all mass on specials and padding
+    u = Recorder(row)
+    stub = WrongStub(torch.rand(3, 50))
+    tokens, _, _ = run(mode, unmasker=u, remasker=stub, B=3, L=50, T=6, threshold=0.5, temperature=temperature)
+    assert tokens.shape == (3, 50)
+    assert ((tokens >= 0) & (tokens < BASE)).all()
+
+
+def test_sampling_follows_the_softmax_and_unmasked_positions_keep_their_token():
+    row = torch.tensor([0.0, 1.0, 2.0, -math.inf, -math.inf, 0.0, 0.0, 0.0])
+    logits = row.expand(200, 64, V)
+    g = torch.Generator().manual_seed(0)
+    draws = sample.sample_tokens(logits, BASE, 1.0, g).flatten()
+    freq = torch.bincount(draws, minlength=BASE).float() / draws.numel()
+    expected = torch.softmax(row[:BASE], dim=0)
+    assert torch.allclose(freq, expected, atol=0.01)
+    # second iteration: only the masked positions change
+    u = Recorder()
+    tokens, _, _ = run('random', unmasker=u, B=2, L=20, T=3)
+    for call in (1, 2):
+        before, after = u.inputs[call - 1], u.inputs[call]
+        kept = after != MASK
+        assert kept.any()
+
+
+def test_same_seed_same_tokens_and_other_seed_differs():
+    p = torch.rand(2, 30, generator=torch.Generator().manual_seed(3))
+    outs = {}
+    for mode in sample.MODES:
+        a, _, _ = run(mode, remasker=WrongStub(p), L=30, T=6, seed=11, threshold=0.3)
+        b, _, _ = run(mode, remasker=WrongStub(p), L=30, T=6, seed=11, threshold=0.3)
+        c, _, _ = run(mode, remasker=WrongStub(p), L=30, T=6, seed=12, threshold=0.3)
+        assert torch.equal(a, b)
+        assert not torch.equal(a, c)
+        outs[mode] = a
+
+
+def test_wrong_probability_matches_softmax():
+    logits = torch.randn(2, 7, V) * 4
+    expected = torch.softmax(logits, dim=-1)[..., WRONG]
+    assert torch.allclose(sample.wrong_probability(logits, WRONG), expected, atol=1e-6)
+
+
+def test_generate_is_repeatable_on_models_loaded_once():
+    torch.manual_seed(0)
+    cfg = GPTConfig(block_size=32, vocab_size=V, n_layer=1, n_head=2, n_embd=16)
+    u, r = GPT(cfg).eval(), GPT(cfg).eval()
+    first = run('mixed', unmasker=u, remasker=r, L=32, T=4, seed=5, threshold=0.01)[0]
+    second = run('mixed', unmasker=u, remasker=r, L=32, T=4, seed=5, threshold=0.01)[0]
+    assert torch.equal(first, second) and (first < BASE).all()
+
+
+# -----------------------------------------------------------------------------
+# settings
+
+@pytest.mark.parametrize('intelligent, mixed, threshold, ckpt, expected', [
+    (False, False, None, None, ('random', None)),
+    (False, False, 0.3, 'r.pt', ('random', None)),
+    (True, False, None, 'r.pt', ('schedule', None)),
+    (True, False, 0.003, 'r.pt', ('threshold', 0.003)),
+    (True, True, None, 'r.pt', ('mixed', 0.01)),
+    (True, True, 0.05, 'r.pt', ('mixed', 0.05)),
+])
+def test_mode_from_the_guides_flags(intelligent, mixed, threshold, ckpt, expected):
+    assert sample.resolve_mode(intelligent, mixed, threshold, ckpt) == expected
+
+
+def test_contradictory_flags_are_errors():
+    with pytest.raises(ValueError, match='use_mixed_remasking=True needs use_intelligent_remasking=True'):
+        sample.resolve_mode(False, True, None, 'r.pt')
+    with pytest.raises(ValueError, match='remasking_checkpoint_name'):
+        sample.resolve_mode(True, False, None, None)
+
+
+@pytest.mark.parametrize('change, message', [
+    (dict(mode='greedy'), 'unknown mode'),
+    (dict(remasking_schedule='cosine'), 'unknown remasking_schedule'),
+    (dict(threshold=0.0), 'strictly between 0 and 1'),
+    (dict(threshold=1.0), 'strictly between 0 and 1'),
+    (dict(threshold=-0.2), 'strictly between 0 and 1'),
+    (dict(threshold=None), 'strictly between 0 and 1'),
+    (dict(start_ratio=1.2), 'start_ratio must lie in'),
+    (dict(end_ratio=-0.1), 'end_ratio must lie in'),
+    (dict(start_ratio=0.2, end_ratio=0.5), 'must not exceed start_ratio'),
+    (dict(diffusion_iterations=0), 'diffusion_iterations must be an integer of at least 1'),
+    (dict(sequence_length=0), 'sequence_length must be'),
+    (dict(batch_size=0), 'batch_size must be'),
+    (dict(temperature=-1.0), 'temperature'),
+])
+def test_bad_settings_raise_value_errors_naming_the_knob(change, message):
+    kw = dict(mode='mixed', threshold=0.1, remasking_schedule='linear', start_ratio=1.0, end_ratio=0.1,
+              diffusion_iterations=5, sequence_length=10, batch_size=2)
+    kw.update(change)
+    mode = kw.pop('mode')
+    with pytest.raises(ValueError, match=message):
+        run(mode, remasker=WrongStub(torch.zeros(2, 10)), B=kw.pop('batch_size'), L=kw.pop('sequence_length'),
+            T=kw.pop('diffusion_iterations'), **kw)
+
+
+def test_nan_logits_are_an_error():
+    row = torch.full((V,), float('nan'))
+    with pytest.raises(ValueError, match='NaN'):
+        run('random', unmasker=Recorder(row))
+
+
+def test_importing_sample_runs_nothing():
+    code = "import sys; sys.argv = ['sample.py', '--bogus=1', 'nofile.py']; import sample; print('ok')"
+    res = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout == 'ok\n' and res.stderr == ''
+
+
+# -----------------------------------------------------------------------------
+# the script, against tiny checkpoints laid out like the shipped ones
+
+CHARS = list("\n !,.?abcdefghijklmnopqrstuvwxyz")
+SEP = '---------------\n'
+
+
+def _tiny(path, training_type, seed, **overrides):
+    m, w, vocab = special_token_ids(len(CHARS), pad_to=8)
+    args = dict(block_size=1024, vocab_size=vocab, n_layer=1, n_head=2, n_embd=16)
+    args.update(overrides)
+    torch.manual_seed(seed)
+    model = GPT(GPTConfig(**args))
+    save_checkpoint(str(path), model, training_type=training_type, tokenizer={'type': 'char', 'chars': CHARS},
+                    base_vocab_size=len(CHARS), mask_token_id=m, wrong_token_id=w)
+    return model
+
+
+@pytest.fixture(scope='module')
+def workdir(tmp_path_factory):
+    """A folder with checkpoints/ holding tiny models under the names sample.py's defaults use."""
+    d = tmp_path_factory.mktemp('work')
+    ck = d / 'checkpoints'
+    ck.mkdir()
+    _tiny(ck / 'ckpt_unmasking.pt', 'unmasking', 0)
+    _tiny(ck / 'ckpt_remasking_naive_4400.pt', 'remasking', 1)
+    _tiny(ck / 'my_model.pt', 'unmasking', 2)
+    _tiny(ck / 'wide_remasker.pt', 'remasking', 3, n_embd=32)
+    _tiny(ck / 'short_remasker.pt', 'remasking', 4, block_size=512)
+    _tiny(ck / 'judge.pt', 'autoregressive', 5, attention_type='causal')
+    nan = _tiny(ck / 'nan_unmasking.pt', 'unmasking', 6)
+    with torch.no_grad():
+        nan.transformer.ln_f.weight.fill_(float('nan'))
+    save_checkpoint(str(ck / 'nan_unmasking.pt'), nan, training_type='unmasking',
+                    tokenizer={'type': 'char', 'chars': CHARS}, base_vocab_size=len(CHARS),
+                    mask_token_id=len(CHARS), wrong_token_id=len(CHARS) + 1)
+    return d
+
+
+def sample_py(workdir, *args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, 'sample.py'), *args], cwd=workdir,
+                          capture_output=True, text=True, timeout=300)
+
+
+def texts(stdout):
+    assert stdout.endswith('\n' + SEP)  # each text is followed by a newline and the separator
+    return stdout[:-len(SEP) - 1].split('\n' + SEP)
+
+
+GUIDE_COMMANDS = [  # every command line in the guide, as written
+    ([], 'schedule', 1, 1024),
+    (['--use_intelligent_remasking=True', '--remasking_confidence_threshold=0.005'], 'threshold', 1, 1024),
+    (['--use_intelligent_remasking=True', '--use_mixed_remasking=True', '--remasking_confidence_threshold=0.01'],
+     'mixed', 1, 1024),
+    (['--use_mixed_remasking=True', '--remasking_schedule=exponential', '--diffusion_iterations=20'],
+     'mixed', 1, 1024),
+    (['--checkpoint_name=my_model.pt', '--sequence_length=512'], 'schedule', 1, 512),
+    (['--num_samples=5'], 'schedule', 5, 1024),
+]
+
+
+@pytest.mark.parametrize('args, mode, n, length', GUIDE_COMMANDS)
+def test_guide_command_lines(workdir, args, mode, n, length):
+    res = sample_py(workdir, *args)
+    assert res.returncode == 0, res.stderr
+    assert f"mode: {mode} " in res.stderr
+    out = texts(res.stdout)
+    assert len(out) == n
+    assert all(len(t) == length and set(t) <= set(CHARS) for t in out)
+
+
+PRESETS = {  # config/ preset -> (mode, iterations run at most, sequence length)
+    'sample_random.py': ('random', 30, 1024),
+    'sample_schedule.py': ('schedule', 30, 1024),
+    'sample_threshold.py': ('threshold', 30, 1024),
+    'sample_mixed.py': ('mixed', 30, 1024),
+    'sample_high_quality_threshold.py': ('threshold', 100, 1024),
+    'sample_controlled_mixed.py': ('mixed', 30, 1024),
+    'sample_fast_mixed.py': ('mixed', 20, 512),
+    'sample_baseline_random.py': ('random', 50, 1024),
+}
+
+
+def test_every_sampling_preset_is_tested():
+    presets = {f for f in os.listdir(os.path.join(ROOT, 'config')) if f.startswith('sample_')}
+    assert presets == set(PRESETS)
+
+
+@pytest.mark.parametrize('preset', sorted(PRESETS))
+def test_presets(workdir, preset, tmp_path):
+    mode, iterations, length = PRESETS[preset]
+    out_file = tmp_path / 'out.jsonl'
+    res = sample_py(workdir, os.path.join(ROOT, 'config', preset), '--num_samples=2', f'--out_file={out_file}')
+    assert res.returncode == 0, res.stderr
+    assert f"mode: {mode} " in res.stderr
+    rows = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert [r['sample'] for r in rows] == [0, 1]
+    assert [r['text'] for r in rows] == texts(res.stdout)
+    for r in rows:
+        assert r['mode'] == mode and r['seed'] == 1337 and len(r['text']) == length
+        if mode == 'threshold':
+            assert 1 <= r['iterations'] <= iterations
+        else:
+            assert r['iterations'] == iterations and r['converged_at'] is None
+
+
+def test_same_seed_same_texts_across_runs_and_batches(workdir):
+    args = ['--num_samples=3', '--batch_size=2', '--sequence_length=64', '--diffusion_iterations=5']
+    a, b = sample_py(workdir, *args), sample_py(workdir, *args)
+    c = sample_py(workdir, *args, '--seed=7')
+    assert a.returncode == b.returncode == c.returncode == 0
+    assert a.stdout == b.stdout and len(texts(a.stdout)) == 3
+    assert a.stdout != c.stdout
+    assert 'batch 2/2' in a.stderr
+
+
+def test_verbose_false_prints_only_the_texts(workdir):
+    res = sample_py(workdir, '--verbose=False', '--sequence_length=32', '--diffusion_iterations=3', '--num_samples=2')
+    assert res.returncode == 0 and res.stderr == ''
+    assert len(texts(res.stdout)) == 2
+
+
+def test_verbose_reports_iterations_and_summary(workdir):
+    res = sample_py(workdir, '--use_mixed_remasking=True', '--sequence_length=100', '--diffusion_iterations=4')
+    assert res.returncode == 0
+    lines = [l for l in res.stderr.splitlines() if l.startswith('iter ')]
+    assert len(lines) == 4
+    assert 'P([WRONG]) min' in lines[0] and 'by threshold' in lines[0] and 'at random' in lines[0]
+    assert 'tokens/s' in res.stderr and 'sample 0: ran 4 iterations' in res.stderr
+
+
+BAD_INPUTS = [
+    (['--checkpoint_name=nope.pt'], 'checkpoints/nope.pt not found; checkpoints/ holds'),
+    (['--out_dir=missing_dir'], 'missing_dir/ does not exist'),
+    (['--remasking_checkpoint_name=wide_remasker.pt'], 'incompatible: n_embd 16 vs 32'),
+    (['--remasking_checkpoint_name=short_remasker.pt'], 'incompatible: block_size 1024 vs 512'),
+    (['--remasking_checkpoint_name=my_model.pt'], 'remasking_checkpoint_name must name a remasking model'),
+    (['--checkpoint_name=judge.pt'], 'checkpoint_name must name an unmasking model'),
+    (['--remasking_schedule=cosine'], 'unknown remasking_schedule'),
+    (['--remasking_confidence_threshold=1.5'], 'strictly between 0 and 1'),
+    (['--remasking_confidence_threshold=0'], 'strictly between 0 and 1'),
+    (['--start_ratio=1.5'], 'start_ratio must lie in [0, 1]'),
+    (['--end_ratio=-0.5'], 'end_ratio must lie in [0, 1]'),
+    (['--start_ratio=0.3', '--end_ratio=0.6'], 'must not exceed start_ratio'),
+    (['--diffusion_iterations=0'], 'diffusion_iterations must be'),
+    (['--sequence_length=0'], 'sequence_length must be'),
+    (['--num_samples=0'], 'num_samples must be'),
+    (['--batch_size=-1'], 'batch_size must be'),
+    (['--sequence_length=2048'], 'exceeds the models\' block_size 1024'),
+    (['--device=tpu'], 'unknown device'),
+    (['--dtype=float8'], 'unknown dtype'),
+    (['--use_intelligent_remasking=False', '--use_mixed_remasking=True'], 'needs use_intelligent_remasking=True'),
+    (['--remasking_checkpoint_name=None'], 'needs a remasking model'),
+    (['--checkpoint_name=nan_unmasking.pt', '--sequence_length=16', '--diffusion_iterations=2'], 'NaN logits'),
+    (['--sequence_length=12.5'], '--sequence_length expects int'),
+    (['--bogus=1'], 'unknown knob --bogus'),
+    (['not_a_config.py'], 'config file not_a_config.py not found'),
+]
+if not torch.cuda.is_available():
+    BAD_INPUTS.append((['--device=cuda'], 'CUDA is not available'))
+
+
+@pytest.mark.parametrize('args, message', BAD_INPUTS)
+def test_bad_input_is_one_clear_line_and_a_nonzero_exit(workdir, args, message):
+    res = sample_py(workdir, *args)
+    assert res.returncode != 0
+    assert 'Traceback' not in res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert lines[-1].startswith('error: ') and message in lines[-1], res.stderr
+    assert res.stdout == ''
+
+
+def test_unreadable_checkpoint_is_one_clear_line(workdir, tmp_path):
+    (tmp_path / 'broken.pt').write_bytes(b'not a checkpoint')
+    res = sample_py(workdir, f'--checkpoint_name={tmp_path / "broken.pt"}')
+    assert res.returncode != 0 and 'Traceback' not in res.stderr
+    assert res.stderr.strip().splitlines()[-1].startswith(f"error: cannot read checkpoint {tmp_path / 'broken.pt'}")
