@@ -28,6 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from configurator import configure, knobs
+
 # -----------------------------------------------------------------------------
 # model
 out_dir = 'checkpoints'  # folder that checkpoint names are looked up in (a path to an existing file is used as is)
@@ -54,6 +56,7 @@ end_ratio = 0.1  # re-masked share after the next-to-last iteration (0.1 = 10%)
 verbose = True  # per-iteration progress and a summary on stderr; False: print only the texts
 out_file: str | None = None  # also append each sample to this file as one JSON line
 # -----------------------------------------------------------------------------
+_knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 
 MODES = ('random', 'schedule', 'threshold', 'mixed')
 SCHEDULES = ('linear', 'exponential')
@@ -325,9 +328,8 @@ def batch_seed(seed, batch_index):
 
 
 def main():
-    from configurator import configure
     from model import build_tokenizer, load_checkpoint
-    configure(globals(), sys.argv[1:])
+    configure(globals(), sys.argv[1:], keys=_knobs)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose else None
 
     mode, threshold = resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
