@@ -1,0 +1,32 @@
+# The judge: a causal (autoregressive) character model on the same data and vocabulary layout
+# (characters, then [MASK] and [WRONG], never used here), for scoring generated text by its
+# likelihood. Its val loss is the per-character cross-entropy of the held-out works.
+# $ python train.py config/train_judge.py
+
+training_type = 'autoregressive'
+out_dir = 'out'
+ckpt_name = 'ckpt_judge.pt'  # out/: full precision + optimizer state
+ship_ckpt_name = 'ckpt_judge.pt'  # checkpoints/: float16 weights
+
+n_layer = 6
+n_head = 4
+n_embd = 256  # 4.72M weights + 0.26M position embeddings: 9.5 MiB in float16
+dropout = 0.2  # a causal model overfits the small corpus quickly
+block_size = 1024
+
+# tokens per iteration: 1 x 64 x 1024 = 65,536; 5000 iterations = 328M tokens, ~69 passes over
+# the 4.74M training characters: a causal model sees the same targets every pass and will
+# overfit long before that (nanoGPT's shakespeare_char does after ~2500 x 16K tokens); watch val
+# loss. always_save_checkpoint = False keeps the best weights in out/; the shipped file holds the
+# final ones, so set max_iters to where val loss bottoms out.
+gradient_accumulation_steps = 1
+batch_size = 32
+max_iters = 3000
+lr_decay_iters = 3000
+learning_rate = 1e-3
+min_lr = 1e-4
+warmup_iters = 100
+always_save_checkpoint = False
+
+eval_interval = 250
+eval_iters = 20
