@@ -167,6 +167,48 @@ class GPT(nn.Module):
 
 
 # -----------------------------------------------------------------------------
+# token-level math shared by sample.py (generation), train.py (corruption) and bench.py
+
+def sample_tokens(logits, base_vocab_size, temperature, generator):
+    """One token per position from softmax(logits / temperature) over the base vocabulary only, so
+    [MASK], [WRONG] and padding ids can never be emitted. (B, L, V) -> (B, L).
+    Sampling is argmax(probs / E) with E ~ Exp(1) (the exponential race, equivalent to sampling from
+    probs): unlike torch.multinomial it needs no host sync and takes the batch in one call."""
+    logits = logits[..., :base_vocab_size].float()
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    probs = F.softmax(logits / temperature, dim=-1)
+    race = torch.empty_like(probs).exponential_(generator=generator)
+    return (probs / race).argmax(dim=-1)
+
+
+def wrong_probability(logits, wrong_token_id):
+    """P([WRONG]) at every position, (B, L, V) -> (B, L), as exp(logit - logsumexp): the full
+    softmax is never materialised."""
+    logits = logits.float()
+    return (logits[..., wrong_token_id] - torch.logsumexp(logits, dim=-1)).exp()
+
+
+def random_positions(counts, length, generator):
+    """(B, length) bool with exactly counts[b] True in row b, the positions uniformly at random."""
+    scores = torch.rand(counts.size(0), length, device=counts.device, generator=generator)
+    return scores.argsort(dim=1).argsort(dim=1) < counts[:, None]  # rank of each position < its row's count
+
+
+@torch.no_grad()
+def corrupt(clean, picked, base_vocab_size, generator, unmasker=None, mask_token_id=None):
+    """Replace the picked positions of clean (B, T): with uniformly random base tokens (the naive
+    remasker's training data), or, given an unmasking model, with its samples (temperature 1) for
+    the sequence whose picked positions are [MASK]ed: the mistakes that model really makes.
+    A replacement can equal the original; callers compare with clean to find what is wrong."""
+    if unmasker is None:
+        noise = torch.randint(0, base_vocab_size, clean.shape, device=clean.device, generator=generator)
+        return torch.where(picked, noise, clean)
+    logits, _ = unmasker(torch.where(picked, mask_token_id, clean))
+    return torch.where(picked, sample_tokens(logits, base_vocab_size, 1.0, generator), clean)
+
+
+# -----------------------------------------------------------------------------
 # tokenizers, described in checkpoints as plain data:
 #   {'type': 'char', 'chars': ['\n', ' ', '!', ...]}   (id i is chars[i])
 #   {'type': 'tiktoken', 'encoding': 'gpt2'}
@@ -263,18 +305,17 @@ def save_checkpoint(path, model, *, training_type, tokenizer, base_vocab_size, m
     path = os.fspath(path)  # a pathlib.Path too
     model = getattr(model, 'module', model)  # DDP
     model = getattr(model, '_orig_mod', model)  # torch.compile
-    state = model.state_dict()
-    if weights_dtype is not None:
-        cast = {}  # one cast per shared tensor, so tied weights (wte, lm_head) stay one tensor in the file
+    # on the CPU, so the file loads anywhere; one copy per shared tensor, so tied weights (wte, lm_head)
+    # stay one tensor in the file
+    copies = {}
 
-        def _cast(v):
-            if not v.is_floating_point():
-                return v
-            key = (v.untyped_storage().data_ptr(), v.storage_offset(), tuple(v.shape), v.stride(), v.dtype)
-            if key not in cast:
-                cast[key] = v.to(weights_dtype)
-            return cast[key]
-        state = {k: _cast(v) for k, v in state.items()}
+    def _portable(v):
+        dtype = weights_dtype if weights_dtype is not None and v.is_floating_point() else v.dtype
+        key = (v.untyped_storage().data_ptr(), v.storage_offset(), tuple(v.shape), v.stride(), v.dtype)
+        if key not in copies:
+            copies[key] = v.detach().to(device='cpu', dtype=dtype)
+        return copies[key]
+    state = {k: _portable(v) for k, v in model.state_dict().items()}
     ckpt = {
         'model': state,
         'model_args': asdict(model.config),

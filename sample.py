@@ -26,9 +26,9 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from configurator import configure, knobs
+from model import build_tokenizer, load_checkpoint, sample_tokens, wrong_probability
 
 # -----------------------------------------------------------------------------
 # model
@@ -124,27 +124,7 @@ REMASKERS = {'random': remask_random, 'schedule': remask_schedule,
 
 
 # -----------------------------------------------------------------------------
-# shared math
-
-def sample_tokens(logits, base_vocab_size, temperature, generator):
-    """One token per position from softmax(logits / temperature) over the base vocabulary only, so
-    [MASK], [WRONG] and padding ids can never be emitted. (B, L, V) -> (B, L).
-    Sampling is argmax(probs / E) with E ~ Exp(1) (the exponential race, equivalent to sampling from
-    probs): unlike torch.multinomial it needs no host sync and takes the batch in one call."""
-    logits = logits[..., :base_vocab_size].float()
-    if temperature == 0:
-        return logits.argmax(dim=-1)
-    probs = F.softmax(logits / temperature, dim=-1)
-    race = torch.empty_like(probs).exponential_(generator=generator)
-    return (probs / race).argmax(dim=-1)
-
-
-def wrong_probability(logits, wrong_token_id):
-    """P([WRONG]) at every position, (B, L, V) -> (B, L), as exp(logit - logsumexp): the full
-    softmax is never materialised."""
-    logits = logits.float()
-    return (logits[..., wrong_token_id] - torch.logsumexp(logits, dim=-1)).exp()
-
+# settings
 
 def resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
                  remasking_checkpoint_name):
@@ -328,7 +308,6 @@ def batch_seed(seed, batch_index):
 
 
 def main():
-    from model import build_tokenizer, load_checkpoint
     configure(globals(), sys.argv[1:], keys=_knobs)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose else None
 
@@ -411,3 +390,6 @@ if __name__ == '__main__':
         main()
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         sys.exit(f"error: {e}")
+    except BrokenPipeError:  # stdout closed early (| head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep Python's exit flush quiet
+        sys.exit(1)

@@ -25,12 +25,12 @@ from contextlib import nullcontext
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.distributed import destroy_process_group, init_process_group
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from configurator import ConfigError, configure
-from model import GPT, TRAINING_TYPES, GPTConfig, load_checkpoint, save_checkpoint, special_token_ids
+from model import (GPT, TRAINING_TYPES, GPTConfig, corrupt, load_checkpoint, random_positions, save_checkpoint,
+                   special_token_ids, wrong_probability)
 
 # -----------------------------------------------------------------------------
 # I/O
@@ -156,23 +156,6 @@ def make_generators(*key):
     return cpu, dev
 
 
-def choose_positions(k, T, generator):
-    """(B, T) bool with exactly k[b] True in row b, the positions uniformly at random."""
-    scores = torch.rand(k.size(0), T, device=k.device, generator=generator)
-    return scores.argsort(dim=1).argsort(dim=1) < k[:, None]  # rank of each position < k
-
-
-@torch.no_grad()
-def sample_from_unmasker(x, generator):
-    """Fill the [MASK] positions of x with samples from the frozen unmasking model (temperature 1,
-    base characters only); other positions are kept."""
-    with ctx:
-        logits, _ = unmasker(x)  # (B, T, V)
-    probs = F.softmax(logits[..., :base_vocab_size].float(), dim=-1)
-    fill = torch.multinomial(probs.view(-1, base_vocab_size), 1, generator=generator).view(x.shape)
-    return torch.where(x == mask_token_id, fill, x)
-
-
 def get_batch(split, cpu_gen, dev_gen):
     """A batch (x, y) of the training objective; y is -1 where no loss is taken."""
     # re-open the memmap every batch: a long-lived one leaks memory (nanoGPT's experience)
@@ -192,17 +175,18 @@ def get_batch(split, cpu_gen, dev_gen):
         # of the time, so fully_masked_fraction of the sequences are masked entirely besides.
         k = torch.randint(1, T + 1, (B,), device=device, generator=dev_gen)
         full = torch.rand(B, device=device, generator=dev_gen) < fully_masked_fraction
-        masked = choose_positions(torch.where(full, T, k), T, dev_gen)
+        masked = random_positions(torch.where(full, T, k), T, dev_gen)
         # plain mean over masked positions (no 1/t ELBO weighting as in MDLM/LLaDA): simple, and the
         # loss reads as cross-entropy per predicted character
         return torch.where(masked, mask_token_id, clean), torch.where(masked, clean, -1)
     # remasking: t ~ U[0, 1) and a count uniform on {0..T}; clean sequences (count 0) are included
     # on purpose, since the sampler needs a re-masker that flags nothing in good text
     k = torch.randint(0, T + 1, (B,), device=device, generator=dev_gen)
-    picked = choose_positions(k, T, dev_gen)
-    x = torch.where(picked, torch.randint(0, base_vocab_size, (B, T), device=device, generator=dev_gen), clean)
+    picked = random_positions(k, T, dev_gen)
+    x = corrupt(clean, picked, base_vocab_size, dev_gen)
     if use_unmasker:
-        refilled = sample_from_unmasker(torch.where(picked, mask_token_id, clean), dev_gen)
+        with ctx:
+            refilled = corrupt(clean, picked, base_vocab_size, dev_gen, unmasker, mask_token_id)
         by_model = torch.rand(B, 1, device=device, generator=dev_gen) < (
             1.0 if remasking_corruption == 'model' else remasking_mix_fraction)
         x = torch.where(by_model, refilled, x)
@@ -295,7 +279,7 @@ def estimate_loss():
                 logits, loss = raw_model(x, y)
             losses[k] = loss.item()
             if training_type == 'remasking':
-                flagged = F.softmax(logits.float(), dim=-1)[..., wrong_token_id] > 0.5
+                flagged = wrong_probability(logits, wrong_token_id) > 0.5
                 actual = y == wrong_token_id
                 hits += torch.stack([(flagged & actual).sum(), flagged.sum(), actual.sum()])
         out[split] = losses.mean().item()

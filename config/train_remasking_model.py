@@ -16,7 +16,7 @@ ship_ckpt_name = 'ckpt_remasking_model.pt'  # checkpoints/: float16 weights
 n_layer = 6
 n_head = 6
 n_embd = 288  # 6 x 288: 5.97M weights + 0.29M position embeddings = 6.27M parameters, 12.0 MiB in float16
-dropout = 0.1
+dropout = 0.0
 block_size = 1024  # = sample.py's sequence_length
 
 # tokens per iteration: 1 x 64 x 1024 = 65,536; 6.0e12 FLOP per iteration for the re-masker plus

@@ -1,0 +1,56 @@
+"""generate() and sample.py on a CUDA device; skipped where there is none (CI has no GPU)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import sample  # noqa: E402
+from model import GPT, GPTConfig  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+BASE, MASK, WRONG, V = 61, 61, 62, 64
+
+
+def _models(dtype):
+    torch.manual_seed(0)
+    cfg = GPTConfig(block_size=256, vocab_size=V, n_layer=2, n_head=2, n_embd=64)
+    return [GPT(cfg).eval().to('cuda', dtype) for _ in range(2)]
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize('mode', sample.MODES)
+def test_generate_on_cuda(mode, dtype):
+    u, r = _models(dtype)
+    kw = dict(batch_size=4, sequence_length=256, base_vocab_size=BASE, mask_token_id=MASK, wrong_token_id=WRONG,
+              mode=mode, diffusion_iterations=8, threshold=0.02)
+    a, info = sample.generate(u, r, generator=torch.Generator('cuda').manual_seed(1), **kw)
+    b, _ = sample.generate(u, r, generator=torch.Generator('cuda').manual_seed(1), **kw)
+    assert a.device.type == 'cuda' and a.shape == (4, 256)
+    assert ((a >= 0) & (a < BASE)).all()
+    assert torch.equal(a, b)
+    assert info['iterations'] == 8 or mode == 'threshold'
+
+
+def test_compiled_models_give_valid_text():
+    u, r = _models(torch.bfloat16)
+    u, r = torch.compile(u), torch.compile(r)
+    tokens, info = sample.generate(u, r, batch_size=2, sequence_length=128, base_vocab_size=BASE, mask_token_id=MASK,
+                                   wrong_token_id=WRONG, mode='mixed', diffusion_iterations=4, threshold=0.01,
+                                   generator=torch.Generator('cuda').manual_seed(0))
+    assert ((tokens >= 0) & (tokens < BASE)).all() and info['iterations'] == 4
+
+
+def test_sample_py_on_cuda_with_shipped_checkpoints():
+    if not os.path.isfile(os.path.join(ROOT, 'checkpoints', 'ckpt_unmasking.pt')):
+        pytest.skip('no shipped checkpoints')
+    res = subprocess.run([sys.executable, 'sample.py', '--device=cuda', '--dtype=bfloat16', '--num_samples=4',
+                          '--use_mixed_remasking=True'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count('---------------\n') == 4
+    assert 'device cuda bfloat16' in res.stderr
