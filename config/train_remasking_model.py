@@ -19,15 +19,15 @@ n_embd = 288  # 6 x 288: 5.97M weights + 0.29M position embeddings = 6.27M param
 dropout = 0.0
 block_size = 1024  # = sample.py's sequence_length
 
-# tokens per iteration: 1 x 64 x 1024 = 65,536; 6.0e12 FLOP per iteration for the re-masker plus
-# 2.0e12 for the unmasking model's forward pass (same size)
+# tokens per iteration: 1 x 64 x 1024 = 65,536; 3.75e12 FLOP per iteration for the re-masker plus
+# 1.25e12 for the unmasking model's forward pass (same size). Val loss 0.557 at 6000, still falling.
 gradient_accumulation_steps = 1
-batch_size = 32
-max_iters = 3000
-lr_decay_iters = 3000
+batch_size = 64
+max_iters = 6000
+lr_decay_iters = 6000
 learning_rate = 1e-3
 min_lr = 1e-4
 warmup_iters = 100
 
-eval_interval = 200
+eval_interval = 500
 eval_iters = 20
