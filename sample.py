@@ -11,7 +11,7 @@ then some positions are re-masked and predicted again. What gets re-masked is th
 
     $ python sample.py                                   # schedule mode, shipped checkpoints
     $ python sample.py --use_mixed_remasking=True        # mixed mode
-    $ python sample.py config/example1_threshold.py      # a preset; see config/
+    $ python sample.py config/sample_controlled_mixed.py # a preset; see config/
     $ python sample.py --help                            # every knob
 
 generate() is importable and takes loaded models, so a caller can load once and generate many times.
