@@ -342,7 +342,10 @@ def main():
                      'mixed': f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}, candidates with "
                               f"P([WRONG]) > {threshold} first, then random"}[mode]
         log(f"mode: {mode} ({mode_desc})")
-        log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker else 'none'} | "
+        if mode == 'random' and remasking_confidence_threshold is not None:
+            log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
+                f"use_intelligent_remasking=False selects random re-masking")
+        log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker is not None else 'none'} | "
             f"device {device} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")
         log(f"{num_samples} sample(s) of {sequence_length} tokens, {diffusion_iterations} iterations"
             f"{' at most' if mode == 'threshold' else ''}, temperature {temperature}, seed {seed}, "

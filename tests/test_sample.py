@@ -485,3 +485,11 @@ def test_unreadable_checkpoint_is_one_clear_line(workdir, tmp_path):
     res = sample_py(workdir, f'--checkpoint_name={tmp_path / "broken.pt"}')
     assert res.returncode != 0 and 'Traceback' not in res.stderr
     assert res.stderr.strip().splitlines()[-1].startswith(f"error: cannot read checkpoint {tmp_path / 'broken.pt'}")
+
+
+def test_compile_runs_end_to_end(workdir):
+    """Regression: the header's `if remasker` called len() on the compiled module and crashed."""
+    res = sample_py(workdir, '--compile=True', '--use_mixed_remasking=True', '--sequence_length=32',
+                    '--diffusion_iterations=2')
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert 'compiled' in res.stderr and len(texts(res.stdout)) == 1
