@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 TRAINING_TYPES = ('unmasking', 'remasking', 'autoregressive')
 ATTENTION_TYPES = ('causal', 'bidirectional')
+DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}  # by name, for the knobs
 
 
 @dataclass

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from configurator import configure, knobs
-from model import build_tokenizer, load_checkpoint, sample_tokens, wrong_probability
+from model import DTYPES, build_tokenizer, load_checkpoint, sample_tokens, wrong_probability
 
 # -----------------------------------------------------------------------------
 # model
@@ -60,7 +60,6 @@ _knobs = knobs(globals())  # the names above: what --key=value, config files and
 
 MODES = ('random', 'schedule', 'threshold', 'mixed')
 SCHEDULES = ('linear', 'exponential')
-DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
 MIXED_DEFAULT_THRESHOLD = 0.01  # the guide's "moderate" threshold for mixed-mode candidates
 
 
@@ -282,9 +281,8 @@ def check_device(device, dtype):
 
 
 def check_compatible(u, r):
-    """Both checkpoints must describe the same architecture, vocabulary and tokenizer."""
-    if u['training_type'] != 'unmasking':
-        raise ValueError(f"{u['path']} is a {u['training_type']} model; checkpoint_name must name an unmasking model")
+    """The remasker r must suit the unmasker u (whose training type main() checks): same architecture,
+    vocabulary and tokenizer."""
     if r['training_type'] != 'remasking':
         raise ValueError(f"{r['path']} is a {r['training_type']} model; remasking_checkpoint_name must name a "
                          f"remasking model")

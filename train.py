@@ -29,8 +29,8 @@ from torch.distributed import destroy_process_group, init_process_group
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from configurator import ConfigError, configure
-from model import (GPT, TRAINING_TYPES, GPTConfig, corrupt, load_checkpoint, random_positions, save_checkpoint,
-                   special_token_ids, wrong_probability)
+from model import (DTYPES, GPT, TRAINING_TYPES, GPTConfig, corrupt, load_checkpoint, random_positions,
+                   save_checkpoint, special_token_ids, wrong_probability)
 
 # -----------------------------------------------------------------------------
 # I/O
@@ -89,7 +89,6 @@ config = {k: globals()[k] for k in config_keys}  # saved in checkpoints
 # -----------------------------------------------------------------------------
 
 CORRUPTIONS = ('random', 'model', 'mix')
-DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
 
 
 def die(msg):
