@@ -183,9 +183,15 @@ def sample_tokens(logits, base_vocab_size, temperature, generator):
     return (probs / race).argmax(dim=-1)
 
 
+def token_probability(logits, tokens):
+    """softmax(logits)[tokens] at every position, (B, L, V), (B, L) -> (B, L), as
+    exp(logit - logsumexp): the full softmax is never materialised."""
+    logits = logits.float()
+    return (logits.gather(-1, tokens[..., None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)).exp()
+
+
 def wrong_probability(logits, wrong_token_id):
-    """P([WRONG]) at every position, (B, L, V) -> (B, L), as exp(logit - logsumexp): the full
-    softmax is never materialised."""
+    """P([WRONG]) at every position, (B, L, V) -> (B, L)."""
     logits = logits.float()
     return (logits[..., wrong_token_id] - torch.logsumexp(logits, dim=-1)).exp()
 
@@ -196,17 +202,49 @@ def random_positions(counts, length, generator):
     return scores.argsort(dim=1).argsort(dim=1) < counts[:, None]  # rank of each position < its row's count
 
 
+def ranked_first(scores, counts):
+    """(B, L) bool marking the counts[b] highest scores of each row b (counts: (B,) long)."""
+    return scores.argsort(dim=1, descending=True).argsort(dim=1) < counts[:, None]
+
+
 @torch.no_grad()
-def corrupt(clean, picked, base_vocab_size, generator, unmasker=None, mask_token_id=None):
-    """Replace the picked positions of clean (B, T): with uniformly random base tokens (the naive
-    remasker's training data), or, given an unmasking model, with its samples (temperature 1) for
-    the sequence whose picked positions are [MASK]ed: the mistakes that model really makes.
+def corrupt(clean, picked, base_vocab_size, generator, unmasker=None, mask_token_id=None, noise_probs=None):
+    """Replace the picked positions of clean (B, T) with: uniformly random base tokens (the naive
+    remasker's training data); or tokens drawn from noise_probs (V,), e.g. the corpus's character
+    frequencies, so that no character is more suspect than another by its identity alone; or, given
+    an unmasking model, its samples (temperature 1) for the sequence whose picked positions are
+    [MASK]ed: the mistakes that model really makes.
     A replacement can equal the original; callers compare with clean to find what is wrong."""
-    if unmasker is None:
-        noise = torch.randint(0, base_vocab_size, clean.shape, device=clean.device, generator=generator)
+    if unmasker is not None:
+        logits, _ = unmasker(torch.where(picked, mask_token_id, clean))
+        return torch.where(picked, sample_tokens(logits, base_vocab_size, 1.0, generator), clean)
+    if noise_probs is not None:
+        cdf = noise_probs.float().cumsum(0)
+        u = torch.rand(clean.shape, device=clean.device, generator=generator) * cdf[-1]
+        noise = torch.searchsorted(cdf, u, right=True).clamp_(max=len(cdf) - 1)  # inverse-CDF draw, no sync
         return torch.where(picked, noise, clean)
-    logits, _ = unmasker(torch.where(picked, mask_token_id, clean))
-    return torch.where(picked, sample_tokens(logits, base_vocab_size, 1.0, generator), clean)
+    noise = torch.randint(0, base_vocab_size, clean.shape, device=clean.device, generator=generator)
+    return torch.where(picked, noise, clean)
+
+
+@torch.no_grad()
+def sampler_corrupt(clean, picked, base_vocab_size, generator, unmasker, remasker, mask_token_id, wrong_token_id,
+                    steps):
+    """The corruption that sample.py's schedule mode itself makes, anchored to clean text: the picked
+    positions are [MASK]ed, then `steps` times the unmasking model fills every [MASK] with its samples
+    and, between fills, the remasker re-masks as many positions as were picked, those of highest
+    P([WRONG]) among all of them, clean ones included. What the sampler then holds that differs from
+    clean is what the remasker should have caught, its own favourite mistakes among them.
+    steps=1 is the 'model' corruption of `corrupt`."""
+    counts = picked.sum(dim=1)
+    x = torch.where(picked, mask_token_id, clean)
+    for step in range(steps):
+        if step:
+            logits, _ = remasker(x)
+            x = torch.where(ranked_first(wrong_probability(logits, wrong_token_id), counts), mask_token_id, x)
+        logits, _ = unmasker(x)
+        x = torch.where(x == mask_token_id, sample_tokens(logits, base_vocab_size, 1.0, generator), x)
+    return x
 
 
 # -----------------------------------------------------------------------------

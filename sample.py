@@ -8,6 +8,8 @@ then some positions are re-masked and predicted again. What gets re-masked is th
     schedule   the schedule's count, those with the highest P([WRONG]) under the remasking GPT
     threshold  every position with P([WRONG]) > threshold; stops once no sequence has any
     mixed      the schedule's count, threshold candidates first (by P([WRONG])), then random ones
+    confidence (beyond the guide) the schedule's count with the lowest probability under the
+               unmasking model when it was sampled (LLaDA's and MaskGIT's rule; no remasking model)
 
     $ python sample.py                                   # schedule mode, shipped checkpoints
     $ python sample.py --use_mixed_remasking=True        # mixed mode
@@ -28,7 +30,7 @@ import numpy as np
 import torch
 
 from configurator import configure, knobs
-from model import DTYPES, build_tokenizer, load_checkpoint, sample_tokens, wrong_probability
+from model import DTYPES, build_tokenizer, load_checkpoint, sample_tokens, token_probability, wrong_probability
 
 # -----------------------------------------------------------------------------
 # model
@@ -52,13 +54,14 @@ remasking_confidence_threshold: float | None = None  # P([WRONG]) threshold in (
 remasking_schedule = 'linear'  # 'linear' | 'exponential': how the re-mask count falls
 start_ratio = 1.0  # re-masked share of the sequence at the start of the schedule (1.0 = all)
 end_ratio = 0.1  # re-masked share after the next-to-last iteration (0.1 = 10%)
+use_confidence_remasking = False  # beyond the guide: re-mask the schedule's count of least confident tokens (LLaDA/MaskGIT); no remasking model
 # output
 verbose = True  # per-iteration progress and a summary on stderr; False: print only the texts
 out_file: str | None = None  # also append each sample to this file as one JSON line
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 
-MODES = ('random', 'schedule', 'threshold', 'mixed')
+MODES = ('random', 'schedule', 'threshold', 'mixed', 'confidence')
 SCHEDULES = ('linear', 'exponential')
 MIXED_DEFAULT_THRESHOLD = 0.01  # the guide's "moderate" threshold for mixed-mode candidates
 
@@ -119,16 +122,24 @@ def remask_mixed(x, p_wrong, n, threshold, generator):
 
 
 REMASKERS = {'random': remask_random, 'schedule': remask_schedule,
-             'threshold': remask_threshold, 'mixed': remask_mixed}
+             'threshold': remask_threshold, 'mixed': remask_mixed,
+             'confidence': remask_schedule}  # its "P([WRONG])" is 1 - the token's probability when sampled
+NEEDS_REMASKER = ('schedule', 'threshold', 'mixed')
 
 
 # -----------------------------------------------------------------------------
 # settings
 
 def resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
-                 remasking_checkpoint_name):
-    """The guide's flags -> (mode, threshold). Contradictory flags are errors, never a fallback."""
+                 remasking_checkpoint_name, use_confidence_remasking=False):
+    """The guide's flags -> (mode, threshold). Contradictory flags are errors, never a fallback.
+    use_confidence_remasking (beyond the guide) selects confidence mode, which uses no remasking model."""
     th = remasking_confidence_threshold
+    if use_confidence_remasking:
+        if use_mixed_remasking or th is not None:
+            raise ValueError("use_confidence_remasking=True re-masks by the unmasking model's confidence on the "
+                             "schedule: it takes neither use_mixed_remasking=True nor a remasking_confidence_threshold")
+        return 'confidence', None
     if use_mixed_remasking and not use_intelligent_remasking:
         raise ValueError("use_mixed_remasking=True needs use_intelligent_remasking=True "
                          "(mixed mode picks candidates with the remasking model)")
@@ -175,13 +186,13 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
     Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
 
     unmasking_model, remasking_model: callables idx (B, L) -> (logits (B, L, V), _), like model.GPT;
-        remasking_model is needed by every mode but 'random'.
+        remasking_model is needed by schedule, threshold and mixed modes.
     base_vocab_size: tokens below it are real tokens; only those are ever sampled.
     mask_token_id, wrong_token_id: the [MASK] and [WRONG] ids of both models.
-    mode: 'random' | 'schedule' | 'threshold' | 'mixed' (see module docstring).
-    diffusion_iterations: T; random, schedule and mixed run exactly T iterations, threshold at most T.
+    mode: 'random' | 'schedule' | 'threshold' | 'mixed' | 'confidence' (see module docstring).
+    diffusion_iterations: T; threshold mode runs at most T iterations, the others exactly T.
     remasking_schedule, start_ratio, end_ratio: the re-mask count after iteration i < T-1 is
-        round(L * r((i+1)/(T-1))) (see remask_counts); used by random, schedule and mixed.
+        round(L * r((i+1)/(T-1))) (see remask_counts); used by every mode but threshold.
     threshold: P([WRONG]) threshold for threshold and mixed modes.
     temperature: of the unmasking model's samples; 0 is greedy.
     generator: a torch.Generator on the models' device, for reproducible samples.
@@ -195,7 +206,7 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
     check_settings(mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
                    remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
                    threshold=threshold, temperature=temperature, batch_size=batch_size)
-    if mode != 'random' and remasking_model is None:
+    if mode in NEEDS_REMASKER and remasking_model is None:
         raise ValueError(f"{mode} mode needs a remasking model")
     device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) \
         else (generator.device if generator is not None else torch.device('cpu'))
@@ -204,6 +215,7 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
     counts = remask_counts(L, T, remasking_schedule, start_ratio, end_ratio) if mode != 'threshold' else None
 
     x = torch.full((B, L), mask_token_id, dtype=torch.long, device=device)
+    confidence = torch.zeros(B, L, device=device)  # confidence mode: each token's probability when sampled
     converged = torch.zeros(B, dtype=torch.bool, device=device)
     converged_at = torch.full((B,), -1, dtype=torch.long, device=device)
     finite = torch.ones((), dtype=torch.bool, device=device)  # NaN check without a sync per iteration
@@ -213,14 +225,19 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
         masked = x == mask_token_id  # (B, L)
         logits, _ = unmasking_model(x)  # (B, L, V)
         finite &= ~torch.isnan(logits[..., :base_vocab_size]).any()
-        x = torch.where(masked, sample_tokens(logits, base_vocab_size, temperature, generator), x)
+        filled = sample_tokens(logits, base_vocab_size, temperature, generator)
+        x = torch.where(masked, filled, x)
+        if mode == 'confidence':
+            confidence = torch.where(masked, token_probability(logits[..., :base_vocab_size], filled), confidence)
         if i == T - 1:
             if log:
                 log(f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions; done")
             break  # the last iteration never re-masks: the output holds no [MASK]
 
         p_wrong = None
-        if mode != 'random':
+        if mode == 'confidence':
+            p_wrong = 1 - confidence
+        elif mode != 'random':
             r_logits, _ = remasking_model(x)
             finite &= ~torch.isnan(r_logits).any()
             p_wrong = wrong_probability(r_logits, wrong_token_id)  # (B, L)
@@ -247,8 +264,9 @@ def _iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode):
     line = f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions"
     if p_wrong is not None:
         active = p_wrong[~converged] if mode == 'threshold' else p_wrong
+        what = '1 - P(token)' if mode == 'confidence' else 'P([WRONG])'
         if active.numel():
-            line += (f" | P([WRONG]) min {active.min().item():.2e} mean {active.mean().item():.2e} "
+            line += (f" | {what} min {active.min().item():.2e} mean {active.mean().item():.2e} "
                      f"max {active.max().item():.2e}")
     line += f" | re-masked {remask.sum().item():>6}"
     if mode == 'mixed':
@@ -310,7 +328,7 @@ def main():
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose else None
 
     mode, threshold = resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
-                                   remasking_checkpoint_name)
+                                   remasking_checkpoint_name, use_confidence_remasking)
     settings = dict(sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
                     remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
                     threshold=threshold, temperature=temperature)
@@ -323,7 +341,7 @@ def main():
     if u['training_type'] != 'unmasking':
         raise ValueError(f"{u['path']} is a {u['training_type']} model; checkpoint_name must name an unmasking model")
     remasker = None
-    if mode != 'random':
+    if mode in NEEDS_REMASKER:
         remasker, r = load_checkpoint(resolve_checkpoint(remasking_checkpoint_name, out_dir), device, torch_dtype)
         check_compatible(u, r)
     block_size = u['model_args']['block_size']
@@ -338,7 +356,9 @@ def main():
                      'schedule': f"top-N by P([WRONG]), {remasking_schedule} schedule {start_ratio} -> {end_ratio}",
                      'threshold': f"every position with P([WRONG]) > {threshold}, early stop on convergence",
                      'mixed': f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}, candidates with "
-                              f"P([WRONG]) > {threshold} first, then random"}[mode]
+                              f"P([WRONG]) > {threshold} first, then random",
+                     'confidence': f"beyond the guide: the unmasking model's least confident tokens, "
+                                   f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}; no remasking model"}[mode]
         log(f"mode: {mode} ({mode_desc})")
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "

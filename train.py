@@ -29,8 +29,9 @@ from torch.distributed import destroy_process_group, init_process_group
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from configurator import ConfigError, configure
-from model import (DTYPES, GPT, TRAINING_TYPES, GPTConfig, corrupt, load_checkpoint, random_positions,
-                   save_checkpoint, special_token_ids, wrong_probability)
+from model import (DTYPES, GPT, TRAINING_TYPES, GPTConfig, corrupt, load_checkpoint, random_positions, ranked_first,
+                   sample_tokens, sampler_corrupt, save_checkpoint, special_token_ids, wrong_probability)
+from sample import remask_counts
 
 # -----------------------------------------------------------------------------
 # I/O
@@ -43,7 +44,7 @@ log_interval = 10  # iterations between training-loss prints
 eval_iters = 50  # batches of each split per evaluation (the same batches every time)
 eval_only = False  # evaluate once and exit
 always_save_checkpoint = True  # save at every evaluation (resume from the latest); False: only when val loss improves
-init_from = 'scratch'  # 'scratch' | 'resume' (from out_dir/ckpt_name)
+init_from = 'scratch'  # 'scratch' | 'resume' (from out_dir/ckpt_name) | path of a checkpoint whose weights start a new run (fine-tuning: fresh optimizer, iteration 0)
 # data
 data_dir = 'data/shakespeare_char'  # train.bin, val.bin, meta.json written by prepare.py
 gradient_accumulation_steps = 1  # micro-batches per optimizer step, over all DDP processes together
@@ -59,9 +60,11 @@ pad_vocab_to = 1  # round the vocabulary (characters + [MASK] + [WRONG]) up to a
 # objective
 training_type = 'unmasking'  # 'unmasking' | 'remasking' | 'autoregressive'
 fully_masked_fraction = 0.01  # unmasking: share of sequences masked entirely, on top of the uniform draw
-remasking_corruption = 'random'  # 'random': uniform random characters | 'model': samples of unmasking_checkpoint | 'mix'
+remasking_corruption = 'random'  # 'random': uniform random characters | 'unigram': characters drawn by their corpus frequency | 'model': samples of unmasking_checkpoint | 'mix': 'model' and 'random' | 'sampler': the schedule-mode sampler's own fills
 remasking_mix_fraction = 0.5  # 'mix': share of sequences corrupted by the model, the rest at random
-unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # 'model' and 'mix': the frozen unmasking model (a path)
+remasking_sampler_steps = 3  # 'sampler': fills per corruption, with the model in training re-masking between them
+remasking_fake_fraction = 0.25  # 'adversarial': share of each batch taken from the model's own sampling chains, all [WRONG]
+unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # 'model', 'mix', 'sampler': the frozen unmasking model (a path)
 # AdamW optimizer
 learning_rate = 1e-3  # peak learning rate
 max_iters = 5000  # optimizer steps in all; the run ends with an evaluation at max_iters
@@ -88,7 +91,7 @@ except ConfigError as e:
 config = {k: globals()[k] for k in config_keys}  # saved in checkpoints
 # -----------------------------------------------------------------------------
 
-CORRUPTIONS = ('random', 'model', 'mix')
+CORRUPTIONS = ('random', 'unigram', 'model', 'mix', 'sampler', 'adversarial')
 
 
 def die(msg):
@@ -99,13 +102,17 @@ if training_type not in TRAINING_TYPES:
     die(f"unknown training_type {training_type!r}; choose one of {', '.join(TRAINING_TYPES)}")
 if remasking_corruption not in CORRUPTIONS:
     die(f"unknown remasking_corruption {remasking_corruption!r}; choose one of {', '.join(CORRUPTIONS)}")
-if init_from not in ('scratch', 'resume'):
-    die(f"unknown init_from {init_from!r}; choose 'scratch' or 'resume'")
+if init_from not in ('scratch', 'resume') and not os.path.isfile(init_from):
+    die(f"init_from={init_from!r} is neither 'scratch', 'resume' nor an existing checkpoint file")
 if dtype not in DTYPES:
     die(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
 if device.startswith('cuda') and not torch.cuda.is_available():
     die(f"device {device!r} asked for, but CUDA is not available here; use --device=cpu")
-use_unmasker = training_type == 'remasking' and remasking_corruption in ('model', 'mix')
+use_unmasker = training_type == 'remasking' and remasking_corruption in ('model', 'mix', 'sampler', 'adversarial')
+if not (isinstance(remasking_sampler_steps, int) and remasking_sampler_steps >= 1):
+    die(f"remasking_sampler_steps must be an integer of at least 1, got {remasking_sampler_steps!r}")
+if not 0.0 <= remasking_fake_fraction < 1.0:
+    die(f"remasking_fake_fraction must lie in [0, 1), got {remasking_fake_fraction!r}")
 
 # distributed data parallel: torchrun sets RANK, LOCAL_RANK and WORLD_SIZE
 ddp = int(os.environ.get('RANK', -1)) != -1
@@ -142,6 +149,11 @@ for split in ('train', 'val'):
     n = os.path.getsize(os.path.join(data_dir, f'{split}.bin')) // 2
     if n < block_size + 1:
         die(f"{split}.bin holds {n} tokens, fewer than block_size+1 = {block_size + 1}; lower block_size")
+char_freq = None  # 'unigram' corruption: the training split's character frequencies
+if training_type == 'remasking' and remasking_corruption == 'unigram':
+    counts = np.bincount(np.memmap(os.path.join(data_dir, 'train.bin'), dtype=np.uint16, mode='r'),
+                         minlength=base_vocab_size)[:base_vocab_size]
+    char_freq = torch.tensor(counts / counts.sum(), dtype=torch.float32, device=device)
 if master_process:
     print(f"{training_type}: {tokens_per_iter:,} tokens per iteration "
           f"({gradient_accumulation_steps} x {ddp_world_size} x {batch_size} x {block_size})")
@@ -153,6 +165,42 @@ def make_generators(*key):
     cpu = torch.Generator().manual_seed(int(s[0]))
     dev = torch.Generator(device=device).manual_seed(int(s[1]))
     return cpu, dev
+
+
+class SamplerChains:
+    """size sequences being generated the way sample.py's schedule mode does (diffusion_iterations
+    30, linear schedule 1.0 -> 0.1), by the frozen unmasking model and the re-masker in training.
+    Each step() advances every chain by one iteration and returns the states it just filled, the
+    ones the re-masker is asked to judge. The chains start staggered, so a batch holds states from
+    every stage of generation, and restart from all [MASK] when done."""
+    T = 30
+
+    def __init__(self, size, generator):
+        self.size, self.gen = size, generator
+        self.counts = torch.tensor(remask_counts(block_size, self.T, 'linear', 1.0, 0.1), device=device)
+        self.x = torch.full((size, block_size), mask_token_id, dtype=torch.long, device=device)
+        self.it = torch.arange(size, device=device) % (self.T - 1)  # stagger: chain b starts at iteration b
+        self.started = False
+
+    @torch.no_grad()
+    def step(self):
+        was_training = raw_model.training
+        raw_model.eval()
+        with ctx:
+            for _ in range(1 if self.started else self.T - 1):  # the first call runs the chains in
+                logits, _ = unmasker(self.x)
+                self.x = torch.where(self.x == mask_token_id, sample_tokens(logits, base_vocab_size, 1.0, self.gen), self.x)
+                filled = self.x
+                logits, _ = raw_model(self.x)
+                remask = ranked_first(wrong_probability(logits, wrong_token_id), self.counts[self.it])
+                self.x = torch.where(remask, mask_token_id, self.x)
+                self.it += 1
+                done = self.it >= self.T - 1  # the last iteration's fill is judged by nobody: restart
+                self.x = torch.where(done[:, None], mask_token_id, self.x)
+                self.it = torch.where(done, 0, self.it)
+        self.started = True
+        raw_model.train(was_training)
+        return filled
 
 
 def get_batch(split, cpu_gen, dev_gen):
@@ -182,18 +230,32 @@ def get_batch(split, cpu_gen, dev_gen):
     # on purpose, since the sampler needs a re-masker that flags nothing in good text
     k = torch.randint(0, T + 1, (B,), device=device, generator=dev_gen)
     picked = random_positions(k, T, dev_gen)
-    x = corrupt(clean, picked, base_vocab_size, dev_gen)
-    if use_unmasker:
+    if remasking_corruption == 'sampler':
+        was_training = raw_model.training
+        raw_model.eval()
+        with ctx:
+            x = sampler_corrupt(clean, picked, base_vocab_size, dev_gen, unmasker, raw_model, mask_token_id,
+                                wrong_token_id, remasking_sampler_steps)
+        raw_model.train(was_training)
+    else:
+        x = corrupt(clean, picked, base_vocab_size, dev_gen, noise_probs=char_freq)
+    if remasking_corruption in ('model', 'mix', 'adversarial'):
         with ctx:
             refilled = corrupt(clean, picked, base_vocab_size, dev_gen, unmasker, mask_token_id)
         by_model = torch.rand(B, 1, device=device, generator=dev_gen) < (
-            1.0 if remasking_corruption == 'model' else remasking_mix_fraction)
+            remasking_mix_fraction if remasking_corruption == 'mix' else 1.0)
         x = torch.where(by_model, refilled, x)
+    if remasking_corruption == 'adversarial' and chains.size:
+        # the first rows are the latest states of the model's own schedule-mode sampling chains,
+        # judged wrong everywhere: text that looks generated is text to re-mask
+        fake = chains.step()
+        n = fake.size(0)
+        return torch.cat([fake, x[n:]]), torch.cat([torch.full_like(fake, wrong_token_id), torch.where(x[n:] != clean[n:], wrong_token_id, clean[n:])])
     # [WRONG] only where the character really changed: a random or sampled replacement can equal the original
     return x, torch.where(x != clean, wrong_token_id, clean)
 
 
-# the frozen unmasking model that corrupts text for 'model' / 'mix' remasking
+# the frozen unmasking model that corrupts text for 'model', 'mix' and 'sampler' remasking
 unmasker = None
 if use_unmasker:
     try:
@@ -221,6 +283,22 @@ optimizer_state = None
 if init_from == 'scratch':
     torch.manual_seed(seed)  # the same initial weights on every process
     model = GPT(GPTConfig(**model_args))
+elif init_from != 'resume':
+    try:
+        model, info = load_checkpoint(init_from, device=device)
+    except (FileNotFoundError, ValueError) as e:
+        die(f"cannot start from init_from={init_from!r}: {e}")
+    if info['training_type'] != training_type or info['tokenizer'] != tokenizer:
+        die(f"init_from={init_from!r} is a {info['training_type']!r} model of another vocabulary or objective "
+            f"than this {training_type!r} run on {data_dir}")
+    model_args = info['model_args']
+    if master_process:
+        print(f"starting from the weights of {init_from}: {model_args}")
+    model.config.dropout = dropout
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = dropout
+    model.train()
 else:
     try:
         model, info = load_checkpoint(resume_path, device=device)
@@ -259,6 +337,9 @@ if compile:
     model = raw_model = torch.compile(model)
 if ddp:
     model = DDP(model, device_ids=[ddp_local_rank] if device_type == 'cuda' else None)
+chains = None  # 'adversarial': the re-masker's own sampling chains, a share of each batch
+if training_type == 'remasking' and remasking_corruption == 'adversarial':
+    chains = SamplerChains(int(batch_size * remasking_fake_fraction), make_generators(2, ddp_rank)[1])
 
 
 @torch.no_grad()

@@ -190,6 +190,46 @@ def test_fixed_modes_run_exactly_T_iterations_even_when_nothing_is_wrong(mode):
     assert stub.calls == (0 if mode == 'random' else 8)  # the remasker is not run after the last iteration
 
 
+def test_confidence_mode_remasks_the_tokens_sampled_with_the_lowest_probability():
+    row = torch.tensor([3.0, 2.0, 1.0, 0.0, -1.0, -9.0, -9.0, -9.0])  # token k is less likely than k-1
+    prob = torch.softmax(row[:BASE], dim=0)
+    u = Recorder(row)
+    tokens, info, _ = run('confidence', unmasker=u, B=3, L=40, T=4, seed=2)  # no remasker needed
+    assert info['iterations'] == 4 and len(u.inputs) == 4
+    counts = sample.remask_counts(40, 4, 'linear', 1.0, 0.1)
+    first = u.inputs[1]  # the state after iteration 1's fill and re-masking
+    assert ((first == MASK).sum(dim=1) == counts[0]).all()
+    # every kept token was at least as likely as every re-masked one, row by row
+    filled = torch.where(first == MASK, -1, first)
+    for b in range(3):
+        kept = prob[filled[b][filled[b] >= 0]]
+        assert kept.numel() == 40 - counts[0] and kept.min() >= prob[-1]  # least likely token: the first to go
+    assert (tokens < BASE).all()
+
+
+def test_confidence_mode_keeps_each_tokens_probability_from_when_it_was_sampled():
+    """A kept token is judged by the probability it was sampled with, not by what the model says
+    at its position later."""
+    class Flip(Recorder):  # sure of token 0 at the even positions on call 0, at the odd ones afterwards
+        def forward(self, idx):
+            self.inputs.append(idx.clone())
+            sure = (torch.arange(idx.size(1)) % 2 == (0 if len(self.inputs) == 1 else 1))[:, None]
+            row = torch.zeros(V)
+            row[0] = 9.0
+            return torch.where(sure, row, torch.zeros(V)).expand(*idx.shape, V).clone(), None
+    u = Flip()
+    run('confidence', unmasker=u, B=1, L=10, T=3, seed=0)
+    n1, n2 = sample.remask_counts(10, 3, 'linear', 1.0, 0.1)  # 6, then 1
+    after1 = (u.inputs[1][0] == MASK).nonzero().flatten().tolist()
+    assert len(after1) == n1 and set(range(1, 10, 2)) <= set(after1)  # the 5 unsure odd ones, and one even one
+    even = [p for p in after1 if p % 2 == 0]
+    assert len(even) == 1
+    # call 1: the odd positions refill surely, the even one unsurely; kept even positions keep their
+    # sure call-0 probability although the model is now unsure there: the unsure refill alone goes
+    after2 = (u.inputs[2][0] == MASK).nonzero().flatten().tolist()
+    assert after2 == even and n2 == 1
+
+
 # -----------------------------------------------------------------------------
 # outputs
 
@@ -218,8 +258,10 @@ def test_sampling_follows_the_softmax_and_unmasked_positions_keep_their_token():
     tokens, _, _ = run('random', unmasker=u, B=2, L=20, T=3)
     for call in (1, 2):
         before, after = u.inputs[call - 1], u.inputs[call]
-        kept = after != MASK
-        assert kept.any()
+        kept = (before != MASK) & (after != MASK)  # held a token before, and not re-masked since
+        assert torch.equal(after[kept], before[kept])
+        assert (after[after != MASK] < BASE).all()
+    assert ((u.inputs[1] != MASK) & (u.inputs[2] != MASK)).any()  # the check above was not vacuous
 
 
 def test_same_seed_same_tokens_and_other_seed_differs():
@@ -262,6 +304,15 @@ def test_generate_is_repeatable_on_models_loaded_once():
 ])
 def test_mode_from_the_guides_flags(intelligent, mixed, threshold, ckpt, expected):
     assert sample.resolve_mode(intelligent, mixed, threshold, ckpt) == expected
+
+
+def test_confidence_flag_selects_confidence_mode_and_rejects_guide_only_settings():
+    assert sample.resolve_mode(True, False, None, 'r.pt', True) == ('confidence', None)
+    assert sample.resolve_mode(False, False, None, None, True) == ('confidence', None)
+    with pytest.raises(ValueError, match='neither use_mixed_remasking=True nor a remasking_confidence_threshold'):
+        sample.resolve_mode(True, True, None, 'r.pt', True)
+    with pytest.raises(ValueError, match='neither use_mixed_remasking=True nor a remasking_confidence_threshold'):
+        sample.resolve_mode(True, False, 0.01, 'r.pt', True)
 
 
 def test_contradictory_flags_are_errors():
@@ -388,6 +439,7 @@ PRESETS = {  # config/ preset -> (mode, iterations run at most, sequence length)
     'sample_controlled_mixed.py': ('mixed', 30, 1024),
     'sample_fast_mixed.py': ('mixed', 20, 512),
     'sample_baseline_random.py': ('random', 50, 1024),
+    'sample_confidence.py': ('confidence', 59, 1024),
 }
 
 
@@ -485,6 +537,17 @@ def test_unreadable_checkpoint_is_one_clear_line(workdir, tmp_path):
     res = sample_py(workdir, f'--checkpoint_name={tmp_path / "broken.pt"}')
     assert res.returncode != 0 and 'Traceback' not in res.stderr
     assert res.stderr.strip().splitlines()[-1].startswith(f"error: cannot read checkpoint {tmp_path / 'broken.pt'}")
+
+
+def test_confidence_remasking_from_the_command_line_loads_no_remasker(workdir):
+    res = sample_py(workdir, '--use_confidence_remasking=True', '--remasking_checkpoint_name=nope.pt',
+                    '--sequence_length=64', '--diffusion_iterations=3')
+    assert res.returncode == 0, res.stderr
+    assert 'mode: confidence (beyond the guide' in res.stderr and 'remasking model: none' in res.stderr
+    assert '1 - P(token) min' in res.stderr
+    assert len(texts(res.stdout)) == 1
+    bad = sample_py(workdir, '--use_confidence_remasking=True', '--use_mixed_remasking=True')
+    assert bad.returncode != 0 and bad.stderr.strip().splitlines()[-1].startswith('error: use_confidence_remasking')
 
 
 def test_compile_runs_end_to_end(workdir):

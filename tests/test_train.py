@@ -38,6 +38,7 @@ RUNS = {
     'unmasking': (['--training_type=unmasking'], True),
     'unmasking_again': (['--training_type=unmasking'], True),
     'remasking_random': (['--training_type=remasking', '--remasking_corruption=random'], True),
+    'remasking_unigram': (['--training_type=remasking', '--remasking_corruption=unigram'], True),
     'autoregressive': (['--training_type=autoregressive'], True),
     'bad_training_type': (['--training_type=diffusion'], False),
     'no_data': ([*TINY, '--data_dir=nowhere'], False),
@@ -87,6 +88,10 @@ class Runs:
         if 'resume' not in self.procs:
             self.start('remasking_model', ['--training_type=remasking', '--remasking_corruption=model',
                                            f'--unmasking_checkpoint={out_dir / "ship.pt"}'])
+            for corruption in ('sampler', 'adversarial'):
+                self.start(f'remasking_{corruption}', ['--training_type=remasking',
+                                                       f'--remasking_corruption={corruption}',
+                                                       f'--unmasking_checkpoint={out_dir / "ship.pt"}'])
             shutil.copytree(out_dir, self.root / 'resume', ignore=shutil.ignore_patterns('std*'))
             self.start('resume', ['--training_type=unmasking', '--init_from=resume', f'--max_iters={ITERS + 20}'])
 
@@ -177,6 +182,36 @@ def test_train_remasking_model(runs):
     info = check_checkpoints(out_dir, 'remasking', evals)
     assert info['config']['remasking_corruption'] == 'model'
     assert info['config']['unmasking_checkpoint'] == str(runs.procs['unmasking'][1] / 'ship.pt')
+
+
+def test_train_remasking_unigram(runs):
+    out_dir, evals = runs.trained('remasking_unigram')
+    assert_learned(evals)
+    info = check_checkpoints(out_dir, 'remasking', evals)
+    assert info['config']['remasking_corruption'] == 'unigram'
+
+
+@pytest.mark.parametrize('corruption', ['sampler', 'adversarial'])
+def test_train_remasking_on_the_samplers_own_states(runs, corruption):
+    runs.start_after_unmasking()
+    out_dir, evals = runs.trained(f'remasking_{corruption}')
+    assert_learned(evals)
+    info = check_checkpoints(out_dir, 'remasking', evals)
+    assert info['config']['remasking_corruption'] == corruption
+
+
+def test_train_init_from_a_checkpoint_fine_tunes_its_weights(runs, tmp_path):
+    source, evals = runs.trained('remasking_random')
+    r = run('train.py', f'--data_dir={runs.data_dir}', f'--out_dir={tmp_path}', *TINY, '--max_iters=10',
+            '--lr_decay_iters=10', '--training_type=remasking', f'--init_from={source / "ship.pt"}')
+    assert r.returncode == 0, r.stderr
+    first = EVAL_LINE.findall(r.stdout)[0]
+    assert int(first[0]) == 0 and abs(float(first[2]) - evals[-1][2]) < 0.05  # the source's weights, at step 0
+    _, info = load_checkpoint(os.path.join(tmp_path, 'ckpt.pt'))
+    assert info['iter_num'] == 10  # a new run: fresh optimizer, counted from 0
+    bad = run('train.py', f'--data_dir={runs.data_dir}', f'--out_dir={tmp_path}', *TINY,
+              '--training_type=unmasking', f'--init_from={source / "ship.pt"}')
+    assert_one_line_error(bad, "is a 'remasking' model")
 
 
 def test_train_autoregressive(runs):
