@@ -146,8 +146,6 @@ class CountingRemasker(torch.nn.Module):
     ('confidence', None, 6),
 ])
 def test_forward_passes_count_the_calls_generate_makes(mode, p_at, T):
-    if mode not in sample.MODES:
-        pytest.skip(f"sample.generate() has no {mode} mode yet")
     u = CountingUnmasker()
     r = CountingRemasker(p_at) if p_at else None
     _, info = sample.generate(u, r, batch_size=1, sequence_length=12, base_vocab_size=BASE, mask_token_id=BASE,
@@ -182,9 +180,7 @@ def test_rows_parse_literals_fill_defaults_and_name_rows():
     assert rows[2]['remasking_schedule'] == 'exponential' and rows[2]['name'] == 'mixed-r-30'
 
 
-def test_the_default_rows_parse_where_generate_knows_every_mode():
-    if 'confidence' not in sample.MODES:
-        pytest.skip("sample.generate() has no confidence mode yet")
+def test_the_default_rows_parse():
     rows = bench.parse_rows(bench._DEFAULT_ROWS)
     assert rows[0]['mode'] == 'validation' and len(rows) == 10
 
@@ -354,8 +350,6 @@ def test_iterations_sweep_expands_the_rows(bench_main):
 
 
 def test_plot_writes_a_png(bench_main, tmp_path):
-    if importlib.util.find_spec('matplotlib') is None:
-        pytest.skip("matplotlib is not installed")
     code, out, err = bench_main(*SMALL, '--rows=mode=validation;name=r,mode=random', '--sweep=iterations',
                                 '--sweep_values=2,3', f'--plot={tmp_path / "p.png"}')
     assert code == 0, err
@@ -372,8 +366,6 @@ def test_plot_without_matplotlib_is_one_error_line_before_any_work(bench_main, m
 
 
 def test_confidence_mode_is_passed_to_generate(bench_main):
-    if 'confidence' not in sample.MODES:
-        pytest.skip("sample.generate() has no confidence mode yet")
     code, out, err = bench_main(*SMALL, '--rows=name=c,mode=confidence,diffusion_iterations=3')
     assert code == 0, err
     m = last_json(out)['rows'][0]['metrics']
@@ -424,3 +416,15 @@ def test_every_bad_input_is_one_error_line_and_exit_code_1(bench_main, args, mes
     assert code == 1 and out == ''
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('error: ') and message in lines[0], err
+
+
+@pytest.mark.parametrize('preset', sorted(f for f in os.listdir(os.path.join(ROOT, 'config')) if f.startswith('bench_')))
+def test_bench_presets_name_only_shipped_remaskers_and_known_rows(preset):
+    knobs = {}
+    exec(open(os.path.join(ROOT, 'config', preset)).read(), knobs)
+    rows = bench.parse_rows(knobs['rows'])
+    if knobs.get('sweep'):
+        rows = bench.expand_sweep(rows, knobs['sweep'], bench.parse_sweep_values(knobs['sweep'], knobs['sweep_values']))
+    assert len(rows) > 1 and rows[0]['mode'] == 'validation'
+    for row in rows:
+        assert row['remasker'] is None or os.path.isfile(os.path.join(ROOT, 'checkpoints', row['remasker']))
