@@ -323,10 +323,21 @@ def batch_seed(seed, batch_index):
     return int(np.random.SeedSequence([seed, batch_index]).generate_state(1, np.uint64)[0] >> 1)
 
 
+def distributed_setup(device):
+    """Under torchrun (RANK set): join the process group and return (rank, world size, this
+    process's device: cuda:LOCAL_RANK for 'cuda'). Otherwise (0, 1, device)."""
+    if int(os.environ.get('RANK', -1)) == -1:
+        return 0, 1, device
+    rank, local_rank, world = (int(os.environ[k]) for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE'))
+    if device.startswith('cuda'):
+        device = f'cuda:{local_rank}'
+        torch.cuda.set_device(device)
+    torch.distributed.init_process_group(backend='nccl' if device.startswith('cuda') else 'gloo')
+    return rank, world, device
+
+
 def main():
     configure(globals(), sys.argv[1:], keys=_knobs)
-    log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose else None
-
     mode, threshold = resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
                                    remasking_checkpoint_name, use_confidence_remasking)
     settings = dict(sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
@@ -334,15 +345,19 @@ def main():
                     threshold=threshold, temperature=temperature)
     check_settings(mode, batch_size=batch_size, num_samples=num_samples, **settings)
     check_device(device, dtype)
+    # torchrun --nproc_per_node=N: batch b runs on process b % N; process 0 prints every text in
+    # batch order, so the output is the one-process output (each batch has its own seed)
+    rank, world, dev = distributed_setup(device)
+    log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose and rank == 0 else None
 
     t0 = time.perf_counter()
     torch_dtype = DTYPES[dtype]
-    unmasker, u = load_checkpoint(resolve_checkpoint(checkpoint_name, out_dir), device, torch_dtype)
+    unmasker, u = load_checkpoint(resolve_checkpoint(checkpoint_name, out_dir), dev, torch_dtype)
     if u['training_type'] != 'unmasking':
         raise ValueError(f"{u['path']} is a {u['training_type']} model; checkpoint_name must name an unmasking model")
     remasker = None
     if mode in NEEDS_REMASKER:
-        remasker, r = load_checkpoint(resolve_checkpoint(remasking_checkpoint_name, out_dir), device, torch_dtype)
+        remasker, r = load_checkpoint(resolve_checkpoint(remasking_checkpoint_name, out_dir), dev, torch_dtype)
         check_compatible(u, r)
     block_size = u['model_args']['block_size']
     if sequence_length > block_size:
@@ -363,47 +378,64 @@ def main():
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
                 f"use_intelligent_remasking=False selects random re-masking")
+        where = f"{world} processes, {dev.split(':')[0]}" if world > 1 else dev
         log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker is not None else 'none'} | "
-            f"device {device} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")
+            f"device {where} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")
         log(f"{num_samples} sample(s) of {sequence_length} tokens, {diffusion_iterations} iterations"
             f"{' at most' if mode == 'threshold' else ''}, temperature {temperature}, seed {seed}, "
             f"batch_size {batch_size}")
 
-    sink = open(out_file, 'a', encoding='utf-8') if out_file else None
-    try:
-        for b, start in enumerate(range(0, num_samples, batch_size)):
-            n = min(batch_size, num_samples - start)
-            if log and num_samples > batch_size:
-                log(f"batch {b + 1}/{math.ceil(num_samples / batch_size)}: samples {start}..{start + n - 1}")
-            generator = torch.Generator(device=device).manual_seed(batch_seed(seed, b))
-            t1 = time.perf_counter()
-            tokens, info = generate(unmasker, remasker, batch_size=n, base_vocab_size=u['base_vocab_size'],
-                                    mask_token_id=u['mask_token_id'], wrong_token_id=u['wrong_token_id'],
-                                    mode=mode, generator=generator, log=log, **settings)
-            if device.startswith('cuda'):
-                torch.cuda.synchronize()
-            dt = time.perf_counter() - t1
-            converged_at = info['converged_at'].tolist()
-            for k, row in enumerate(tokens.tolist()):
-                text = tokenizer.decode(row)
-                print(text)
-                print('---------------', flush=True)
-                if sink:
-                    sink.write(json.dumps({'sample': start + k, 'text': text, 'seed': seed, 'mode': mode,
-                                           'iterations': info['iterations'],
-                                           'converged_at': converged_at[k] if converged_at[k] > 0 else None}) + '\n')
-                    sink.flush()
-                if log:
-                    conv = f"converged after iteration {converged_at[k]}" if converged_at[k] > 0 else \
-                        f"ran {info['iterations']} iterations"
-                    log(f"sample {start + k}: {conv}")
+    n_batches = math.ceil(num_samples / batch_size)
+
+    def run_batch(b):
+        """Batch b: (b, texts, iterations run, converged_at per text, seconds)."""
+        start = b * batch_size
+        n = min(batch_size, num_samples - start)
+        if log and n_batches > 1:
+            log(f"batch {b + 1}/{n_batches}: samples {start}..{start + n - 1}")
+        generator = torch.Generator(device=dev).manual_seed(batch_seed(seed, b))
+        t1 = time.perf_counter()
+        tokens, info = generate(unmasker, remasker, batch_size=n, base_vocab_size=u['base_vocab_size'],
+                                mask_token_id=u['mask_token_id'], wrong_token_id=u['wrong_token_id'],
+                                mode=mode, generator=generator, log=log, **settings)
+        texts = [tokenizer.decode(row) for row in tokens.tolist()]  # .tolist() waits for the device
+        return b, texts, info['iterations'], info['converged_at'].tolist(), time.perf_counter() - t1
+
+    def emit(sink, b, texts, iterations, converged_at, seconds):
+        for k, text in enumerate(texts):
+            print(text)
+            print('---------------', flush=True)
+            if sink:
+                sink.write(json.dumps({'sample': b * batch_size + k, 'text': text, 'seed': seed, 'mode': mode,
+                                       'iterations': iterations,
+                                       'converged_at': converged_at[k] if converged_at[k] > 0 else None}) + '\n')
+                sink.flush()
             if log:
-                log(f"batch of {n}: {dt:.2f}s wall, {n * sequence_length / dt:,.0f} tokens/s")
+                conv = f"converged after iteration {converged_at[k]}" if converged_at[k] > 0 else \
+                    f"ran {iterations} iterations"
+                log(f"sample {b * batch_size + k}: {conv}")
+        if log:
+            log(f"batch of {len(texts)}: {seconds:.2f}s wall, {len(texts) * sequence_length / seconds:,.0f} tokens/s")
+
+    sink = open(out_file, 'a', encoding='utf-8') if out_file and rank == 0 else None
+    try:
+        for first in range(0, n_batches, world):  # one round: a batch on each process
+            mine = run_batch(first + rank) if first + rank < n_batches else None
+            if world == 1:
+                results = [mine]
+            else:
+                results = [None] * world if rank == 0 else None
+                torch.distributed.gather_object(mine, results, dst=0)
+            for result in results or []:
+                if result is not None:
+                    emit(sink, *result)
     finally:
         if sink:
             sink.close()
     if log:
         log(f"done in {time.perf_counter() - t0:.1f}s")
+    if world > 1:
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == '__main__':

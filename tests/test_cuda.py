@@ -54,3 +54,16 @@ def test_sample_py_on_cuda_with_shipped_checkpoints():
     assert res.returncode == 0, res.stderr
     assert res.stdout.count('---------------\n') == 4
     assert 'device cuda bfloat16' in res.stderr
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason='needs 2 GPUs')
+def test_torchrun_on_two_gpus_writes_the_one_gpu_texts():
+    args = ['--device=cuda', '--dtype=bfloat16', '--num_samples=6', '--batch_size=2', '--use_mixed_remasking=True',
+            '--sequence_length=256']
+    one = subprocess.run([sys.executable, 'sample.py', *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    two = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
+                          'sample.py', *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    assert two.stdout == one.stdout and one.stdout.count('---------------\n') == 6
+    assert 'device 2 processes, cuda' in two.stderr

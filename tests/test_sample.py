@@ -556,3 +556,23 @@ def test_compile_runs_end_to_end(workdir):
                     '--diffusion_iterations=2')
     assert res.returncode == 0, res.stderr[-2000:]
     assert 'compiled' in res.stderr and len(texts(res.stdout)) == 1
+
+
+@pytest.mark.parametrize('mode_args', [[], ['--remasking_confidence_threshold=0.5', '--diffusion_iterations=6']])
+def test_torchrun_two_processes_write_the_one_process_texts_in_order(workdir, tmp_path, mode_args):
+    """torchrun spreads the batches over processes (gloo on the CPU); process 0 prints them all,
+    in order: the same stdout and out_file as one process."""
+    args = ['--device=cpu', '--num_samples=5', '--batch_size=2', '--sequence_length=48', '--diffusion_iterations=4',
+            *mode_args]
+    one = sample_py(workdir, *args, f'--out_file={tmp_path / "one.jsonl"}')
+    two = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
+                          os.path.join(ROOT, 'sample.py'), *args, f'--out_file={tmp_path / "two.jsonl"}'],
+                         cwd=workdir, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    assert len(texts(one.stdout)) == 5
+    assert two.stdout == one.stdout
+    assert (tmp_path / 'two.jsonl').read_text() == (tmp_path / 'one.jsonl').read_text()
+    assert 'device 2 processes, cpu' in two.stderr
+    assert two.stderr.count('mode: ') == 1  # only process 0 logs
