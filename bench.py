@@ -86,6 +86,15 @@ show_chars = 200  # characters of each row's first sample to print
 out_json = ''  # also write the JSON result to this file
 out_csv = ''  # also write one CSV line per row to this file
 plot = ''  # a .png path: bpc and entropy against forward passes per sample (needs matplotlib)
+# speed
+workload = 'shipped'  # 'shipped': the checkpoints in out_dir | 'gpt2': a GPT-2-small-sized bidirectional pair, random weights
+speed_modes = 'random,schedule,threshold,mixed,confidence'  # modes to time (comma-separated)
+speed_batches = '1,8'  # samples per timed generate() call (comma-separated); the README's GPU run uses 64
+speed_iterations = 30  # diffusion_iterations of every timed run
+speed_threshold = 0.01  # threshold of threshold and mixed modes
+repeats = 3  # timed runs per mode and batch, after one untimed warm-up; the median is reported
+fast = True  # False: time sample.generate's plain reference loop instead of its fast path
+compile = False  # torch.compile both models (the warm-up run pays for the compilation)
 # remasker
 remaskers = 'ckpt_remasking_naive_4400.pt,ckpt_remasking_model.pt'  # comma-separated remasking checkpoints
 num_sequences = 16  # validation sequences per corruption
@@ -93,7 +102,7 @@ thresholds = '0.003,0.005,0.01,0.05,0.5'  # P([WRONG]) thresholds to report (com
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 
-BENCHMARKS = ('quality', 'remasker')
+BENCHMARKS = ('quality', 'remasker', 'speed')
 DEFAULT_BATCH_SIZE = {'quality': 64, 'remasker': 8}
 
 
@@ -710,9 +719,142 @@ def run_quality():
     print(json.dumps(summary))
 
 
+# -----------------------------------------------------------------------------
+# the speed benchmark
+
+def gpt2_pair(device, torch_dtype):
+    """(unmasker, remasker, info) of GPT-2-small size (12 layers, 12 heads, 768 wide, block 1024),
+    bidirectional, vocabulary 50304 + [MASK] + [WRONG] padded to a multiple of 64, random weights:
+    for timing only."""
+    from model import GPT, GPTConfig, special_token_ids
+    base = 50304
+    mask_id, wrong_id, vocab = special_token_ids(base, pad_to=64)
+    cfg = GPTConfig(block_size=1024, vocab_size=vocab, n_layer=12, n_head=12, n_embd=768, dropout=0.0)
+    models = []
+    for k in range(2):
+        torch.manual_seed(k)
+        models.append(GPT(cfg).eval().to(device, torch_dtype))
+    info = {'base_vocab_size': base, 'mask_token_id': mask_id, 'wrong_token_id': wrong_id, 'model_args': vars(cfg)}
+    return models[0], models[1], info
+
+
+def generation_flops(model, mode, L, T, counts, batch, iterations, converged_at, fast):
+    """FLOPs of every forward pass one generate() call ran (both models, attention included),
+    from the loop's structure: each iteration runs the unmasker over the active rows (projecting
+    onto the vocabulary only at the [MASK]s on the fast path outside threshold mode) and, but the
+    last and in random and confidence modes, the remasker over the same rows."""
+    cfg = model.config
+    per_token = model.flops_per_token(L)  # everything, the vocabulary projection included
+    head = 2 * cfg.n_embd * cfg.vocab_size
+    total = 0
+    for i in range(iterations):
+        rows = batch
+        if mode == 'threshold' and fast:  # only rows that had not converged before iteration i
+            rows = sum(1 for c in converged_at if c < 0 or c > i)
+        n = L if (mode == 'threshold' or not fast or i == 0) else counts[i - 1]
+        total += rows * (L * (per_token - head) + n * head)
+        if i < iterations - 1 and mode not in ('random', 'confidence'):
+            total += rows * L * per_token
+    return total
+
+
+def matmul_peak(device, torch_dtype):
+    """The dense matrix-multiply rate (FLOP/s) this device reaches in torch_dtype, measured: the
+    best of a few n x n products (n = 8192 on a GPU, 2048 on the CPU)."""
+    n = 8192 if device.startswith('cuda') else 2048
+    a = torch.randn(n, n, device=device, dtype=torch_dtype)
+    b = torch.randn(n, n, device=device, dtype=torch_dtype)
+    best = math.inf
+    for _ in range(5):
+        synchronize()
+        t0 = time.perf_counter()
+        for _ in range(4):
+            a @ b
+        synchronize()
+        best = min(best, (time.perf_counter() - t0) / 4)
+    return 2 * n ** 3 / best
+
+
+def peak_memory():
+    """Peak memory of this process so far: GPU bytes allocated on CUDA, else the resident set."""
+    if device.startswith('cuda'):
+        return torch.cuda.max_memory_allocated(device)
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
+def run_speed():
+    sample.check_device(device, dtype)
+    modes = [m.strip() for m in speed_modes.split(',') if m.strip()]
+    for m in modes:
+        if m not in sample.MODES:
+            raise ValueError(f"speed_modes: unknown mode {m!r}; choose from {', '.join(sample.MODES)}")
+    batches = [parse_value(b.strip()) for b in str(speed_batches).split(',') if b.strip()]
+    if not batches or not all(isinstance(b, int) and b >= 1 for b in batches):
+        raise ValueError(f"speed_batches must be positive integers, got {speed_batches!r}")
+    if not (isinstance(repeats, int) and repeats >= 1):
+        raise ValueError(f"repeats must be an integer of at least 1, got {repeats!r}")
+    torch_dtype = DTYPES[dtype]
+    if workload == 'shipped':
+        unmasker, u = load_checkpoint(sample.resolve_checkpoint(checkpoint_name, out_dir), device, torch_dtype)
+        remasker, r = load_checkpoint(sample.resolve_checkpoint(_NAIVE, out_dir), device, torch_dtype)
+        sample.check_compatible(u, r)
+    elif workload == 'gpt2':
+        unmasker, remasker, u = gpt2_pair(device, torch_dtype)
+    else:
+        raise ValueError(f"unknown workload {workload!r}; choose 'shipped' or 'gpt2'")
+    L, T = sequence_length, speed_iterations
+    if L > u['model_args']['block_size']:
+        raise ValueError(f"sequence_length {L} exceeds the models' block_size {u['model_args']['block_size']}")
+    model = unmasker
+    if compile:
+        unmasker, remasker = torch.compile(unmasker), torch.compile(remasker)
+    hardware = hardware_name(device)
+    peak = matmul_peak(device, torch_dtype)
+    print(f"speed of sample.generate ({'fast path' if fast else 'reference loop'}{', compiled' if compile else ''}), "
+          f"workload {workload}: {L} tokens, {T} iterations, {dtype}; {hardware}; "
+          f"measured {dtype} matmul peak {peak / 1e12:.1f} TFLOP/s")
+    print(f"{'mode':<11} {'batch':>5} {'seconds':>9} {'tokens/s':>10} {'iter/s':>8} {'TFLOP/s':>8} {'MFU':>6} {'peak MiB':>9}")
+    results = []
+    for mode in modes:
+        for batch in batches:
+            kw = dict(batch_size=batch, sequence_length=L, base_vocab_size=u['base_vocab_size'],
+                      mask_token_id=u['mask_token_id'], wrong_token_id=u['wrong_token_id'], mode=mode,
+                      diffusion_iterations=T, threshold=speed_threshold if mode in ('threshold', 'mixed') else None,
+                      fast=fast)
+            counts = sample.remask_counts(L, T, 'linear', 1.0, 0.1)
+            if device.startswith('cuda'):
+                torch.cuda.reset_peak_memory_stats(device)
+            times = []
+            with torch.no_grad():
+                for k in range(repeats + 1):  # run 0 warms up (and compiles)
+                    generator = torch.Generator(device=device).manual_seed(sample.batch_seed(seed, k))
+                    synchronize()
+                    t0 = time.perf_counter()
+                    x, info = sample.generate(unmasker, remasker, generator=generator, **kw)
+                    synchronize()
+                    if k:
+                        times.append(time.perf_counter() - t0)
+            t = float(np.median(times))
+            flops = generation_flops(model, mode, L, T, counts, batch, info['iterations'],
+                                     info['converged_at'].tolist(), fast)
+            row = {'mode': mode, 'batch': batch, 'seconds': t, 'tokens_per_s': batch * L / t,
+                   'iterations_per_s': info['iterations'] / t, 'iterations': info['iterations'],
+                   'flops': flops, 'tflops_per_s': flops / t / 1e12, 'mfu': flops / t / peak,
+                   'peak_memory_bytes': peak_memory(), 'times': times}
+            results.append(row)
+            print(f"{mode:<11} {batch:>5} {t:>9.3f} {row['tokens_per_s']:>10,.0f} {row['iterations_per_s']:>8.1f} "
+                  f"{row['tflops_per_s']:>8.2f} {row['mfu']:>6.1%} {row['peak_memory_bytes'] / 2**20:>9,.0f}", flush=True)
+    print(json.dumps({'what': 'speed', 'hardware': hardware, 'device': device, 'dtype': dtype, 'workload': workload,
+                      'fast': fast, 'compile': compile, 'sequence_length': L, 'iterations': T,
+                      'matmul_peak_flops': peak, 'torch': torch.__version__, 'results': results}))
+
+
 def main():
     configure(globals(), sys.argv[1:], keys=_knobs)
-    if benchmark == 'quality':
+    if benchmark == 'speed':
+        run_speed()
+    elif benchmark == 'quality':
         run_quality()
     elif benchmark == 'remasker':
         run_remasker()

@@ -133,9 +133,10 @@ class GPT(nn.Module):
             n_params -= self.transformer.wpe.weight.numel()
         return n_params
 
-    def forward(self, idx, targets=None):
+    def forward(self, idx, targets=None, positions=None):
         """idx (B, T) token ids -> logits (B, T, V) at every position; with targets (B, T), also the
-        mean cross-entropy over the positions whose target is not -1."""
+        mean cross-entropy over the positions whose target is not -1. With positions (B, N) long,
+        the logits only there, (B, N, V): the vocabulary projection is skipped where nobody reads it."""
         B, T = idx.size()
         if T > self.config.block_size:
             raise ValueError(f"sequence of length {T} is longer than block_size {self.config.block_size}")
@@ -143,7 +144,9 @@ class GPT(nn.Module):
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
         for block in self.transformer.h:
             x = block(x)
-        logits = self.lm_head(self.transformer.ln_f(x))  # (B, T, V)
+        if positions is not None:
+            x = x.gather(1, positions[..., None].expand(-1, -1, x.size(-1)))  # (B, N, C)
+        logits = self.lm_head(self.transformer.ln_f(x))  # (B, T or N, V)
         if targets is None:
             return logits, None
         loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)

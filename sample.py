@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from configurator import configure, knobs
-from model import DTYPES, build_tokenizer, load_checkpoint, sample_tokens, token_probability, wrong_probability
+from model import DTYPES, GPT, build_tokenizer, load_checkpoint, sample_tokens, token_probability, wrong_probability
 
 # -----------------------------------------------------------------------------
 # model
@@ -181,7 +181,8 @@ def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_sch
 @torch.no_grad()
 def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_length, base_vocab_size,
              mask_token_id, wrong_token_id, mode='schedule', diffusion_iterations=30, remasking_schedule='linear',
-             start_ratio=1.0, end_ratio=0.1, threshold=None, temperature=1.0, generator=None, log=None):
+             start_ratio=1.0, end_ratio=0.1, threshold=None, temperature=1.0, generator=None, log=None,
+             fast=True):
     """
     Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
 
@@ -198,6 +199,8 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
     generator: a torch.Generator on the models' device, for reproducible samples.
     log: a callable taking a line of text; when given, per-iteration statistics are logged (at the
         cost of a host sync per statistic).
+    fast: skip the work nobody reads (logits at unmasked positions, rows that have converged);
+        False runs the plain reference loop, which gives the same tokens.
 
     Returns (tokens (B, L) long with no special id in them, info) where info holds 'iterations' (run)
     and 'converged_at' (B,) long: the 1-based iteration after which a sequence had no position above
@@ -218,18 +221,30 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
     confidence = torch.zeros(B, L, device=device)  # confidence mode: each token's probability when sampled
     converged = torch.zeros(B, dtype=torch.bool, device=device)
     converged_at = torch.full((B,), -1, dtype=torch.long, device=device)
+    rows = None  # threshold mode: the rows still generating (None: all); only they are computed
     finite = torch.ones((), dtype=torch.bool, device=device)  # NaN check without a sync per iteration
     iterations = 0
     for i in range(T):
         iterations = i + 1
-        masked = x == mask_token_id  # (B, L)
-        logits, _ = unmasking_model(x)  # (B, L, V)
+        active = x if rows is None else x[rows]  # (b, L)
+        masked = active == mask_token_id
+        # Outside threshold mode every row has the same number n of [MASK]s (L, then the schedule's
+        # counts): the unmasking model is asked for logits there only, (b, n, V), a static shape.
+        positions = None
+        if counts is not None:
+            n = L if i == 0 else counts[i - 1]
+            positions = masked.to(torch.uint8).argsort(dim=1, descending=True, stable=True)[:, :n]  # ascending
+        logits = _logits(unmasking_model, x, rows, positions, fast)
         finite &= ~torch.isnan(logits[..., :base_vocab_size]).any()
         filled = sample_tokens(logits, base_vocab_size, temperature, generator)
-        x = torch.where(masked, filled, x)
+        if positions is None:
+            active = torch.where(masked, filled, active)
+        else:
+            active = active.scatter(1, positions, filled)
         if mode == 'confidence':
-            confidence = torch.where(masked, token_probability(logits[..., :base_vocab_size], filled), confidence)
+            confidence = confidence.scatter(1, positions, token_probability(logits[..., :base_vocab_size], filled))
         if i == T - 1:
+            x = _put(x, rows, active)
             if log:
                 log(f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions; done")
             break  # the last iteration never re-masks: the output holds no [MASK]
@@ -238,21 +253,23 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
         if mode == 'confidence':
             p_wrong = 1 - confidence
         elif mode != 'random':
-            r_logits, _ = remasking_model(x)
+            x = _put(x, rows, active)
+            r_logits = _logits(remasking_model, x, rows, None, fast)
             finite &= ~torch.isnan(r_logits).any()
-            p_wrong = wrong_probability(r_logits, wrong_token_id)  # (B, L)
-        remask = select(x, p_wrong, counts[i] if counts else None, threshold, generator)
-        if mode == 'threshold':
-            remask &= ~converged[:, None]  # a converged sequence is left alone
-            newly = ~converged & ~remask.any(dim=-1)
-            converged_at = torch.where(newly, i + 1, converged_at)
-            converged |= newly
-        x = torch.where(remask, mask_token_id, x)
-
+            p_wrong = wrong_probability(r_logits, wrong_token_id)  # (b, L)
+        remask = select(active, p_wrong, counts[i] if counts else None, threshold, generator)
+        x = _put(x, rows, torch.where(remask, mask_token_id, active))
+        if mode == 'threshold':  # a row with nothing above the threshold has converged: it is done
+            newly = ~remask.any(dim=-1)
+            at = torch.arange(B, device=device) if rows is None else rows
+            converged_at[at] = torch.where(newly, i + 1, converged_at[at])
+            converged[at] = newly
         if log:
             log(_iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode))
-        if mode == 'threshold' and bool(converged.all()):  # the one host sync of an iteration
-            break
+        if mode == 'threshold':
+            rows = (~converged).nonzero().squeeze(1)  # the one host sync of an iteration
+            if rows.numel() == 0:
+                break
 
     if not bool(finite):
         raise ValueError("a model produced NaN logits: its weights may be corrupt, or float16 overflowed "
@@ -260,10 +277,37 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
     return x, {'iterations': iterations, 'converged_at': converged_at}
 
 
+def _put(x, rows, values):
+    """x with its rows (all if None) replaced by values."""
+    if rows is None:
+        return values
+    x = x.clone()
+    x[rows] = values
+    return x
+
+
+def _logits(model, x, rows, positions, fast):
+    """A model's logits for x's rows (all if None), at positions (b, n) if given: (b, n or L, V).
+    fast: only those rows are run, and a model.GPT projects onto the vocabulary only at those
+    positions. Plain (the reference): the whole batch at every position, then the part asked for.
+    Both give the same numbers; the fast path skips work whose results nobody reads."""
+    if fast:
+        active = x if rows is None else x[rows]
+        if positions is not None and isinstance(getattr(model, '_orig_mod', model), GPT):
+            return model(active, positions=positions)[0]
+        logits, _ = model(active)
+    else:
+        logits, _ = model(x)
+        logits = logits if rows is None else logits[rows]
+    if positions is not None:
+        logits = logits.gather(1, positions[..., None].expand(-1, -1, logits.size(-1)))
+    return logits
+
+
 def _iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode):
     line = f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions"
     if p_wrong is not None:
-        active = p_wrong[~converged] if mode == 'threshold' else p_wrong
+        active = p_wrong
         what = '1 - P(token)' if mode == 'confidence' else 'P([WRONG])'
         if active.numel():
             line += (f" | {what} min {active.min().item():.2e} mean {active.mean().item():.2e} "

@@ -404,7 +404,7 @@ BAD_INPUTS = [
     (['--rows=mode=random', '--data_dir=nowhere'], 'nowhere/train.bin not found'),
     (['--rows=mode=random', '--sweep=threshold'], 'needs threshold-mode rows'),
     (['--rows=mode=random', '--out_json=no/such/dir/x.json'], 'folder no/such/dir does not exist'),
-    (['--benchmark=speed'], "unknown benchmark 'speed'"),
+    (['--benchmark=fastest'], "unknown benchmark 'fastest'"),
     (['--num_samples=1.5'], '--num_samples expects int'),
     (['--sweep=iterations', '--sweep_values=2.5', '--rows=mode=random'], 'diffusion_iterations must be an integer'),
 ]
@@ -428,3 +428,30 @@ def test_bench_presets_name_only_shipped_remaskers_and_known_rows(preset):
     assert len(rows) > 1 and rows[0]['mode'] == 'validation'
     for row in rows:
         assert row['remasker'] is None or os.path.isfile(os.path.join(ROOT, 'checkpoints', row['remasker']))
+
+
+def test_generation_flops_count_what_the_loop_runs():
+    """The FLOP count of a generate() call against a sum over its forward passes, by hand."""
+    from model import GPT, GPTConfig
+    m = GPT(GPTConfig(block_size=16, vocab_size=8, n_layer=1, n_head=2, n_embd=8))
+    L, T, per_token, head = 16, 4, m.flops_per_token(16), 2 * 8 * 8
+    counts = sample.remask_counts(L, T, 'linear', 1.0, 0.1)
+    # random: T unmasker passes; fast: the vocabulary projection only at the [MASK]s
+    fast = sum(2 * (L * (per_token - head) + n * head) for n in [L] + counts)
+    assert bench.generation_flops(m, 'random', L, T, counts, 2, T, [-1, -1], True) == fast
+    assert bench.generation_flops(m, 'random', L, T, counts, 2, T, [-1, -1], False) == 2 * T * L * per_token
+    # mixed: plus T-1 remasker passes over everything
+    assert bench.generation_flops(m, 'mixed', L, T, counts, 2, T, [-1, -1], False) == 2 * (2 * T - 1) * L * per_token
+    # threshold, fast: row 0 converged after iteration 1, so only row 1 runs iterations 2 and 3
+    assert bench.generation_flops(m, 'threshold', L, 3, None, 2, 3, [1, -1], True) == \
+        (2 + 1 + 1) * L * per_token + (2 + 1) * L * per_token
+
+
+def test_speed_benchmark_runs_and_ends_with_json(bench_main):
+    code, out, err = bench_main(*SMALL, '--benchmark=speed', '--speed_batches=1,2', '--repeats=1',
+                                '--speed_iterations=3', '--speed_modes=mixed,threshold')
+    assert code == 0, err
+    result = last_json(out)
+    assert result['what'] == 'speed' and [r['mode'] for r in result['results']] == ['mixed', 'mixed', 'threshold', 'threshold']
+    for r in result['results']:
+        assert r['seconds'] > 0 and r['flops'] > 0 and 0 < r['mfu'] and r['tokens_per_s'] > 0

@@ -54,12 +54,14 @@ class WrongStub(torch.nn.Module):
         return logits, None
 
 
-def run(mode, unmasker=None, remasker=None, B=2, L=10, T=5, seed=0, **kw):
+def run(mode, unmasker=None, remasker=None, B=2, L=10, T=5, seed=0, fast=False, **kw):
+    """generate() with stub models. The stubs' tables are per row of the whole batch, so these
+    tests run the plain reference loop (fast=False); the fast path is tied to it further down."""
     unmasker = unmasker or Recorder()
     g = torch.Generator().manual_seed(seed)
     tokens, info = sample.generate(unmasker, remasker, batch_size=B, sequence_length=L, base_vocab_size=BASE,
                                    mask_token_id=MASK, wrong_token_id=WRONG, mode=mode, diffusion_iterations=T,
-                                   generator=g, **kw)
+                                   generator=g, fast=fast, **kw)
     return tokens, info, unmasker
 
 
@@ -289,6 +291,71 @@ def test_generate_is_repeatable_on_models_loaded_once():
     first = run('mixed', unmasker=u, remasker=r, L=32, T=4, seed=5, threshold=0.01)[0]
     second = run('mixed', unmasker=u, remasker=r, L=32, T=4, seed=5, threshold=0.01)[0]
     assert torch.equal(first, second) and (first < BASE).all()
+
+
+# -----------------------------------------------------------------------------
+# the fast path gives the reference loop's tokens
+
+class Counting(GPT):
+    """A GPT that records the batch size and whether positions were asked for, per call."""
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.calls = []
+
+    def forward(self, idx, targets=None, positions=None):
+        self.calls.append((idx.size(0), None if positions is None else positions.size(1)))
+        return super().forward(idx, targets, positions)
+
+
+@pytest.mark.parametrize('mode', sample.MODES)
+@pytest.mark.parametrize('temperature', [1.0, 0.0])
+def test_fast_path_gives_exactly_the_reference_tokens(mode, temperature):
+    torch.manual_seed(0)
+    cfg = GPTConfig(block_size=64, vocab_size=V, n_layer=2, n_head=2, n_embd=16)
+    u, r = Counting(cfg).eval(), Counting(cfg).eval()
+    outs = {}
+    for fast in (False, True):
+        u.calls.clear()
+        outs[fast] = run(mode, unmasker=u, remasker=r, B=5, L=64, T=7, seed=3, threshold=0.13,
+                         temperature=temperature, fast=fast)[:2]
+        if fast and mode != 'threshold':  # logits asked for at the [MASK]s only: all, then the schedule's counts
+            counts = sample.remask_counts(64, 7, 'linear', 1.0, 0.1)
+            assert [c[1] for c in u.calls] == [64] + counts
+    (a, info_a), (b, info_b) = outs[False], outs[True]
+    assert torch.equal(a, b)
+    assert info_a['iterations'] == info_b['iterations']
+    assert torch.equal(info_a['converged_at'], info_b['converged_at'])
+
+
+class ZeroIsWrong(torch.nn.Module):
+    """A remasking stub that judges by content, not by row: P([WRONG]) 0.9 at token 0, else 0.01."""
+
+    def __init__(self):
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+        self.batch_sizes = []
+
+    def forward(self, idx):
+        self.batch_sizes.append(idx.size(0))
+        p = torch.where(idx == 0, 0.9, 0.01)
+        logits = torch.full((*idx.shape, V), -math.inf)
+        logits[..., WRONG], logits[..., 1] = p.log(), (1 - p).log()
+        return logits, None
+
+
+def test_threshold_mode_fast_path_runs_no_converged_row():
+    u = Recorder(torch.tensor([0.0, 0.0, -math.inf, -math.inf, -math.inf, 0.0, 0.0, 0.0]))  # 0 or 1, evenly
+    plain, fast = ZeroIsWrong(), ZeroIsWrong()
+    a, info_a, _ = run('threshold', unmasker=u, remasker=plain, B=8, L=3, T=30, seed=1, threshold=0.5)
+    b, info_b, _ = run('threshold', unmasker=u, remasker=fast, B=8, L=3, T=30, seed=1, threshold=0.5, fast=True)
+    assert torch.equal(a, b) and torch.equal(info_a['converged_at'], info_b['converged_at'])
+    assert set(plain.batch_sizes) == {8}  # the reference runs every row every iteration
+    # the fast path runs only the rows not converged yet: as many as have converged_at > i
+    at = info_b['converged_at']
+    assert (at > 0).all() and len(set(at.tolist())) > 1  # rows converged at different iterations
+    assert fast.batch_sizes == [int((at > i).sum()) for i in range(len(fast.batch_sizes))]
+    assert (a != 0).all()  # converged: no token the remasker calls wrong
 
 
 # -----------------------------------------------------------------------------
