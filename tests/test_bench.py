@@ -407,6 +407,11 @@ BAD_INPUTS = [
     (['--benchmark=fastest'], "unknown benchmark 'fastest'"),
     (['--num_samples=1.5'], '--num_samples expects int'),
     (['--sweep=iterations', '--sweep_values=2.5', '--rows=mode=random'], 'diffusion_iterations must be an integer'),
+    (['--benchmark=speed', '--speed_modes=greedy'], "speed_modes: unknown mode 'greedy'"),
+    (['--benchmark=speed', '--speed_batches=0'], 'speed_batches must be positive integers'),
+    (['--benchmark=speed', '--workload=gpt3'], "unknown workload 'gpt3'"),
+    (['--benchmark=speed', '--repeats=0'], 'repeats must be an integer of at least 1'),
+    (['--benchmark=speed', '--sequence_length=100'], 'exceeds the models\' block_size 64'),
 ]
 
 
