@@ -21,7 +21,7 @@ import math
 import os
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import torch
@@ -60,11 +60,11 @@ pad_vocab_to = 1  # round the vocabulary (characters + [MASK] + [WRONG]) up to a
 # objective
 training_type = 'unmasking'  # 'unmasking' | 'remasking' | 'autoregressive'
 fully_masked_fraction = 0.01  # unmasking: share of sequences masked entirely, on top of the uniform draw
-remasking_corruption = 'random'  # 'random': uniform random characters | 'unigram': characters drawn by their corpus frequency | 'model': samples of unmasking_checkpoint | 'mix': 'model' and 'random' | 'sampler': the schedule-mode sampler's own fills
+remasking_corruption = 'random'  # 'random': uniform random characters | 'unigram': characters drawn by their corpus frequency | 'model': samples of unmasking_checkpoint | 'mix': 'model' and 'random' | 'sampler': the schedule-mode sampler's own fills | 'adversarial': 'model', plus the model's own sampling chains
 remasking_mix_fraction = 0.5  # 'mix': share of sequences corrupted by the model, the rest at random
 remasking_sampler_steps = 3  # 'sampler': fills per corruption, with the model in training re-masking between them
 remasking_fake_fraction = 0.25  # 'adversarial': share of each batch taken from the model's own sampling chains, all [WRONG]
-unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # 'model', 'mix', 'sampler': the frozen unmasking model (a path)
+unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # 'model', 'mix', 'sampler', 'adversarial': the frozen unmasking model (a path)
 # AdamW optimizer
 learning_rate = 1e-3  # peak learning rate
 max_iters = 5000  # optimizer steps in all; the run ends with an evaluation at max_iters
@@ -182,11 +182,8 @@ class SamplerChains:
         self.it = torch.arange(size, device=device) % (self.T - 1)  # stagger: chain b starts at iteration b
         self.started = False
 
-    @torch.no_grad()
     def step(self):
-        was_training = raw_model.training
-        raw_model.eval()
-        with ctx:
+        with judging():
             for _ in range(1 if self.started else self.T - 1):  # the first call runs the chains in
                 logits, _ = unmasker(self.x)
                 self.x = torch.where(self.x == mask_token_id, sample_tokens(logits, base_vocab_size, 1.0, self.gen), self.x)
@@ -199,8 +196,20 @@ class SamplerChains:
                 self.x = torch.where(done[:, None], mask_token_id, self.x)
                 self.it = torch.where(done, 0, self.it)
         self.started = True
-        raw_model.train(was_training)
         return filled
+
+
+@contextmanager
+def judging():
+    """The model in training, briefly used as the sampler's re-masker: eval mode, no gradients,
+    the run's autocast; its training mode comes back after."""
+    was_training = raw_model.training
+    raw_model.eval()
+    try:
+        with torch.no_grad(), ctx:
+            yield
+    finally:
+        raw_model.train(was_training)
 
 
 def get_batch(split, cpu_gen, dev_gen):
@@ -231,12 +240,9 @@ def get_batch(split, cpu_gen, dev_gen):
     k = torch.randint(0, T + 1, (B,), device=device, generator=dev_gen)
     picked = random_positions(k, T, dev_gen)
     if remasking_corruption == 'sampler':
-        was_training = raw_model.training
-        raw_model.eval()
-        with ctx:
+        with judging():
             x = sampler_corrupt(clean, picked, base_vocab_size, dev_gen, unmasker, raw_model, mask_token_id,
                                 wrong_token_id, remasking_sampler_steps)
-        raw_model.train(was_training)
     else:
         x = corrupt(clean, picked, base_vocab_size, dev_gen, noise_probs=char_freq)
     if remasking_corruption in ('model', 'mix', 'adversarial'):
