@@ -281,7 +281,7 @@ def forward_passes(mode, iterations, converged_at):
     needed c unmasker + c remasker passes, and its text no longer changes. (Its batch keeps running
     it through both models until every sample has converged; wall time counts that, this does not.)
     A sample that never converged ran all T iterations: T + (T - 1)."""
-    uses_remasker = mode not in ('random', 'confidence')
+    uses_remasker = mode in sample.NEEDS_REMASKER
     if converged_at > 0:
         return converged_at, converged_at if uses_remasker else 0
     return iterations, iterations - 1 if uses_remasker else 0
@@ -316,7 +316,6 @@ ROW_KEYS = ('name', 'mode', 'remasker', 'diffusion_iterations', 'threshold', 'te
 GENERATE_KEYS = ROW_KEYS[3:]  # passed to sample.generate() as they are
 GENERATE_DEFAULTS = {'diffusion_iterations': 30, 'threshold': None, 'temperature': 1.0,
                      'remasking_schedule': 'linear', 'start_ratio': 1.0, 'end_ratio': 0.1}
-NO_REMASKER_MODES = ('random', 'confidence')
 SWEEPS = {'iterations': 'diffusion_iterations', 'threshold': 'threshold', 'temperature': 'temperature'}
 SWEEP_DEFAULTS = {'iterations': '5,10,20,30,50,100', 'threshold': '0.001,0.003,0.005,0.01,0.03,0.1',
                   'temperature': '0.5,0.7,0.8,0.9,1.0'}
@@ -375,9 +374,9 @@ def complete_row(row, item):
         row['threshold'] = sample.MIXED_DEFAULT_THRESHOLD  # as sample.py does
     if mode == 'threshold' and row['threshold'] is None:
         raise ValueError(f"rows: threshold mode needs threshold=<P([WRONG]) in (0, 1)> in row {item!r}")
-    if mode in NO_REMASKER_MODES and row.get('remasker'):
+    if mode not in sample.NEEDS_REMASKER and row.get('remasker'):
         raise ValueError(f"rows: {mode} mode uses no remasker, but row {item!r} names one")
-    if mode not in NO_REMASKER_MODES and not row.get('remasker'):
+    if mode in sample.NEEDS_REMASKER and not row.get('remasker'):
         raise ValueError(f"rows: {mode} mode needs a remasker (remasker=<file in out_dir>) in row {item!r}")
     row['remasker'] = str(row['remasker']) if row.get('remasker') else None  # a file name, whatever it looks like
     row['name'] = str(row['name']) if 'name' in row else default_name(row)
@@ -753,7 +752,7 @@ def generation_flops(model, mode, L, T, counts, batch, iterations, converged_at,
             rows = sum(1 for c in converged_at if c < 0 or c > i)
         n = L if (mode == 'threshold' or not fast or i == 0) else counts[i - 1]
         total += rows * (L * (per_token - head) + n * head)
-        if i < iterations - 1 and mode not in ('random', 'confidence'):
+        if i < iterations - 1 and mode in sample.NEEDS_REMASKER:
             total += rows * L * per_token
     return total
 
