@@ -172,31 +172,157 @@ class GPT(nn.Module):
 
 # -----------------------------------------------------------------------------
 # token-level math shared by sample.py (generation), train.py (corruption) and bench.py
+#
+# Sampling is inverse-CDF: one uniform u per position, the token is the first whose cumulative
+# probability reaches u. It needs one random number per position rather than one per vocabulary
+# entry (as Gumbel-max or the exponential race do), so on CUDA it runs as one fused Triton kernel
+# that reads the (bf16) logits twice and writes nothing but the token: no float32 copy, softmax or
+# noise tensor of the logits' size. Elsewhere (the CPU, or no Triton) a torch implementation draws
+# the same u and computes the same thing. The CDF is float64 in both (the kernel: float32 within a
+# block of the vocabulary, float64 across blocks) and so is u: in float32, once the running total
+# nears 1, a token of probability below its rounding step (6e-8) would be skipped or over-drawn.
 
 def sample_tokens(logits, base_vocab_size, temperature, generator):
     """One token per position from softmax(logits / temperature) over the base vocabulary only, so
-    [MASK], [WRONG] and padding ids can never be emitted. (B, L, V) -> (B, L).
-    Sampling is argmax(probs / E) with E ~ Exp(1) (the exponential race, equivalent to sampling from
-    probs): unlike torch.multinomial it needs no host sync and takes the batch in one call."""
-    logits = logits[..., :base_vocab_size].float()
+    [MASK], [WRONG] and padding ids can never be emitted: (B, L, V) -> (B, L) long. temperature 0 is
+    greedy. A position whose logits hold a NaN gets base_vocab_size, never a real token (callers
+    test for it: generate() raises), which is still a valid embedding index."""
+    logits = logits[..., :base_vocab_size]
     if temperature == 0:
-        return logits.argmax(dim=-1)
-    probs = F.softmax(logits / temperature, dim=-1)
-    race = torch.empty_like(probs).exponential_(generator=generator)
-    return (probs / race).argmax(dim=-1)
+        tokens = logits.argmax(dim=-1)  # a NaN is the max, so the row's NaN is where it points
+        return tokens.masked_fill(logits.gather(-1, tokens[..., None]).squeeze(-1).isnan(), base_vocab_size)
+    u = 1 - torch.rand(logits.shape[:-1], device=logits.device, dtype=torch.float64, generator=generator)  # (0, 1]
+    rows = _as_rows(logits)
+    if _use_triton(rows):
+        tokens = _triton_sample(rows, u.reshape(-1), temperature)
+    else:
+        tokens = torch.cat([_torch_sample(chunk, uc, temperature)
+                            for chunk, uc in zip(_chunks(rows), _chunks(u.reshape(-1), rows.size(1)))])
+    return tokens.view(logits.shape[:-1])
+
+
+def log_normaliser(logits):
+    """logsumexp over the last dimension in float32, (..., V) -> (...), without materialising a float32
+    copy or softmax of the logits on CUDA (one fused pass); a NaN anywhere in a row gives NaN."""
+    rows = _as_rows(logits)
+    if _use_triton(rows):
+        return _triton_logsumexp(rows).view(logits.shape[:-1])
+    return torch.logsumexp(logits.float(), dim=-1)
 
 
 def token_probability(logits, tokens):
     """softmax(logits)[tokens] at every position, (B, L, V), (B, L) -> (B, L), as
     exp(logit - logsumexp): the full softmax is never materialised."""
-    logits = logits.float()
-    return (logits.gather(-1, tokens[..., None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)).exp()
+    return (logits.gather(-1, tokens[..., None]).squeeze(-1).float() - log_normaliser(logits)).exp()
 
 
 def wrong_probability(logits, wrong_token_id):
-    """P([WRONG]) at every position, (B, L, V) -> (B, L)."""
-    logits = logits.float()
-    return (logits[..., wrong_token_id] - torch.logsumexp(logits, dim=-1)).exp()
+    """P([WRONG]) at every position, (B, L, V) -> (B, L); NaN where the logits hold a NaN."""
+    return (logits[..., wrong_token_id].float() - log_normaliser(logits)).exp()
+
+
+def _as_rows(logits):
+    """(..., V) -> a (R, V) view with unit stride along V (a copy only if no such view exists)."""
+    if logits.stride(-1) != 1:
+        logits = logits.contiguous()
+    try:
+        return logits.view(-1, logits.size(-1))
+    except RuntimeError:  # leading dimensions that cannot be merged
+        return logits.reshape(-1, logits.size(-1))
+
+
+def _chunks(t, width=None, elements=2 ** 25):
+    """t split along dim 0 into pieces of at most `elements` entries (rows of `width` or t.size(1))."""
+    width = width or t.size(1)
+    return t.split(max(1, elements // width))
+
+
+def _torch_sample(rows, u, temperature):
+    """Inverse-CDF draw per row, (R, V) logits, (R,) float64 u in (0, 1] -> (R,) long."""
+    cdf = torch.softmax(rows.double() / temperature, dim=-1).cumsum(dim=-1)
+    total = cdf[:, -1]
+    tokens = (cdf < (u * total)[:, None]).sum(dim=-1)  # the first token whose cumulative reaches u
+    return tokens.masked_fill_(total.isnan(), rows.size(1))
+
+
+try:  # Triton comes with PyTorch's CUDA builds; without it the torch code above runs instead
+    import triton
+    import triton.language as tl
+except ImportError:
+    triton = None
+
+
+FUSED_KERNELS = True  # False: the torch code even where the kernels could run (bench.py --kernels=False)
+
+
+def _use_triton(rows):
+    """The fused kernels run on CUDA tensors, and anywhere under TRITON_INTERPRET=1 (the tests)."""
+    return FUSED_KERNELS and triton is not None and rows.numel() > 0 and \
+        (rows.is_cuda or os.environ.get('TRITON_INTERPRET') == '1')
+
+
+def _block(n_cols):
+    return min(2048, triton.next_power_of_2(n_cols))
+
+
+if triton is not None:
+
+    @triton.jit
+    def _row_max_and_sum(row, n_cols, temperature, BLOCK: tl.constexpr):
+        """Online softmax statistics of row[:n_cols] / temperature: (max, sum of exp(x - max)),
+        kept per lane and combined at the end, so each lane adds only n_cols / BLOCK terms."""
+        cols = tl.arange(0, BLOCK)
+        m = tl.full([BLOCK], -1e30, tl.float32)
+        s = tl.zeros([BLOCK], tl.float32)
+        for start in range(0, n_cols, BLOCK):
+            x = tl.load(row + start + cols, mask=start + cols < n_cols, other=-float('inf')).to(tl.float32)
+            x = x / temperature
+            m_new = tl.maximum(m, x)
+            s = s * tl.exp(m - m_new) + tl.exp(x - m_new)  # a NaN in x makes s NaN
+            m = m_new
+        m_row = tl.max(m, axis=0)
+        return m_row, tl.sum(s * tl.exp(m - m_row), axis=0)
+
+    @triton.jit
+    def _logsumexp_kernel(logits, stride, n_cols, out, BLOCK: tl.constexpr):
+        r = tl.program_id(0).to(tl.int64)
+        m, s = _row_max_and_sum(logits + r * stride, n_cols, 1.0, BLOCK)
+        tl.store(out + r, m + tl.log(s))
+
+    @triton.jit
+    def _sample_kernel(logits, stride, n_cols, temperature, u, out, BLOCK: tl.constexpr):
+        r = tl.program_id(0).to(tl.int64)
+        row = logits + r * stride
+        m, s = _row_max_and_sum(row, n_cols, temperature, BLOCK)
+        target = tl.load(u + r) * s.to(tl.float64)  # the cumulative mass to reach, float64
+        cols = tl.arange(0, BLOCK)
+        below = 0  # tokens whose cumulative mass is below target
+        last = -1  # the last token of nonzero probability seen (a floor for rounding at the end)
+        cum = tl.zeros([], tl.float64)  # mass of the blocks before this one
+        start = 0
+        while (start < n_cols) & (cum < target):  # stop at the block where the target is reached
+            valid = start + cols < n_cols
+            x = tl.load(row + start + cols, mask=valid, other=-float('inf')).to(tl.float32)
+            e = tl.exp(x / temperature - m)
+            c = tl.cumsum(e, axis=0)  # float32 within the block: its own scale, no large total to round
+            below += tl.sum(((c < (target - cum).to(tl.float32)) & valid).to(tl.int32), axis=0)
+            last = tl.maximum(last, tl.max(tl.where(valid & (e > 0), start + cols, -1), axis=0))
+            cum += tl.sum(e, axis=0).to(tl.float64)
+            start += BLOCK
+        token = tl.minimum(below, last)
+        tl.store(out + r, tl.where(s > 0, token, n_cols).to(tl.int64))  # NaN or all -inf: n_cols
+
+    def _triton_logsumexp(rows):
+        out = torch.empty(rows.size(0), device=rows.device, dtype=torch.float32)
+        _logsumexp_kernel[(rows.size(0),)](rows, rows.stride(0), rows.size(1), out, BLOCK=_block(rows.size(1)),
+                                           num_warps=8 if rows.size(1) >= 2048 else 4)
+        return out
+
+    def _triton_sample(rows, u, temperature):
+        out = torch.empty(rows.size(0), device=rows.device, dtype=torch.long)
+        _sample_kernel[(rows.size(0),)](rows, rows.stride(0), rows.size(1), float(temperature), u, out,
+                                        BLOCK=_block(rows.size(1)), num_warps=8 if rows.size(1) >= 2048 else 4)
+        return out
 
 
 def random_positions(counts, length, generator):

@@ -235,14 +235,15 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
             n = L if i == 0 else counts[i - 1]
             positions = masked.to(torch.uint8).argsort(dim=1, descending=True, stable=True)[:, :n]  # ascending
         logits = _logits(unmasking_model, x, rows, positions, fast)
-        finite &= ~torch.isnan(logits[..., :base_vocab_size]).any()
         filled = sample_tokens(logits, base_vocab_size, temperature, generator)
+        finite &= (filled < base_vocab_size).all()  # sample_tokens' mark of NaN logits
         if positions is None:
             active = torch.where(masked, filled, active)
         else:
             active = active.scatter(1, positions, filled)
         if mode == 'confidence':
-            confidence = confidence.scatter(1, positions, token_probability(logits[..., :base_vocab_size], filled))
+            sampled_with = token_probability(logits[..., :base_vocab_size], filled.clamp(max=base_vocab_size - 1))
+            confidence = confidence.scatter(1, positions, sampled_with)
         if i == T - 1:
             x = _put(x, rows, active)
             if log:
@@ -254,9 +255,8 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
             p_wrong = 1 - confidence
         elif mode != 'random':
             x = _put(x, rows, active)
-            r_logits = _logits(remasking_model, x, rows, None, fast)
-            finite &= ~torch.isnan(r_logits).any()
-            p_wrong = wrong_probability(r_logits, wrong_token_id)  # (b, L)
+            p_wrong = wrong_probability(_logits(remasking_model, x, rows, None, fast), wrong_token_id)  # (b, L)
+            finite &= ~p_wrong.isnan().any()  # NaN wherever the logits hold one
         remask = select(active, p_wrong, counts[i] if counts else None, threshold, generator)
         x = _put(x, rows, torch.where(remask, mask_token_id, active))
         if mode == 'threshold':  # a row with nothing above the threshold has converged: it is done

@@ -10,6 +10,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import model  # noqa: E402
 import sample  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 
@@ -67,3 +68,33 @@ def test_torchrun_on_two_gpus_writes_the_one_gpu_texts():
     assert two.returncode == 0, two.stderr
     assert two.stdout == one.stdout and one.stdout.count('---------------\n') == 6
     assert 'device 2 processes, cuda' in two.stderr
+
+
+# -----------------------------------------------------------------------------
+# the fused kernels at GPT-2's vocabulary, against the torch code they replace
+
+def _gpt2_logits(rows=4096, vocab=50368, seed=0):
+    g = torch.Generator('cuda').manual_seed(seed)
+    return (torch.randn(rows // 64, 64, vocab, device='cuda', generator=g) * 3).to(torch.bfloat16)
+
+
+@pytest.mark.skipif(model.triton is None, reason='needs Triton')
+@pytest.mark.parametrize('temperature', [1.0, 0.7])
+def test_fused_sampling_draws_the_torch_tokens_on_cuda(temperature, monkeypatch):
+    logits = _gpt2_logits()
+    fused = model.sample_tokens(logits, 50304, temperature, torch.Generator('cuda').manual_seed(1))
+    monkeypatch.setattr(model, '_use_triton', lambda rows: False)
+    plain = model.sample_tokens(logits, 50304, temperature, torch.Generator('cuda').manual_seed(1))
+    assert fused.shape == plain.shape == (64, 64) and int(fused.max()) < 50304
+    # the same u per position; the CDFs differ only in rounding (float32 exp in blocks vs float64), so a
+    # draw may flip to its neighbour only where u falls within that rounding of a boundary
+    assert (fused == plain).float().mean() > 0.999
+
+
+@pytest.mark.skipif(model.triton is None, reason='needs Triton')
+def test_fused_logsumexp_and_p_wrong_match_torch_on_cuda(monkeypatch):
+    logits = _gpt2_logits()
+    fused_lse, fused_p = model.log_normaliser(logits), model.wrong_probability(logits, 50305)
+    monkeypatch.setattr(model, '_use_triton', lambda rows: False)
+    assert torch.allclose(fused_lse, model.log_normaliser(logits), atol=1e-4, rtol=0)
+    assert torch.allclose(fused_p, model.wrong_probability(logits, 50305), rtol=1e-3, atol=0)

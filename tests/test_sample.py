@@ -420,6 +420,35 @@ def test_nan_logits_are_an_error():
         run('random', unmasker=Recorder(row))
 
 
+class OneNaN(torch.nn.Module):
+    """Wraps a model; on call `at` its logits get a NaN at one vocabulary id along the last row."""
+
+    def __init__(self, model, at, vocab_id):
+        super().__init__()
+        self.model, self.at, self.vocab_id, self.calls = model, at, vocab_id, 0
+
+    def forward(self, idx):
+        logits, _ = self.model(idx)
+        if self.calls == self.at:
+            logits[-1, :, self.vocab_id] = float('nan')
+        self.calls += 1
+        return logits, None
+
+
+@pytest.mark.parametrize('which', ['unmasker', 'remasker'])
+@pytest.mark.parametrize('mode', ['schedule', 'mixed'])
+def test_a_single_nan_in_either_models_logits_is_an_error(which, mode):
+    # a NaN in one logit per position of one row, in the second call: the sampler and P([WRONG]) both
+    # carry it to the check that generate() makes once, at the end
+    unmasker, remasker = Recorder(), WrongStub(torch.rand(2, 10))
+    if which == 'unmasker':
+        unmasker = OneNaN(unmasker, 1, BASE - 1)
+    else:
+        remasker = OneNaN(remasker, 1, V - 1)  # the padding id: only the log-normaliser reads it
+    with pytest.raises(ValueError, match='NaN'):
+        run(mode, unmasker=unmasker, remasker=remasker, threshold=0.5)
+
+
 def test_importing_sample_runs_nothing():
     code = "import sys; sys.argv = ['sample.py', '--bogus=1', 'nofile.py']; import sample; print('ok')"
     res = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=120)
