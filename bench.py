@@ -1,5 +1,5 @@
 """
-Measurements of the shipped models, two benchmarks (--benchmark=...):
+Measurements of the shipped models, three benchmarks (--benchmark=...):
 
 quality (default): for each row of `rows` (a way of generating: mode, remasker, iterations, ...),
 generate num_samples texts with sample.generate() and score each one: bits per character under the
@@ -8,6 +8,10 @@ and character 4-grams, the share of its words that occur in the training corpus,
 passes and iterations it took. Every number is a mean with a 95% confidence interval over the
 samples. A 'validation' row scores held-out text the same way, as the target to compare with.
 It prints a table, the start of each row's first sample, and last one JSON object with every number.
+
+speed: tokens per second, iterations per second, peak memory and model FLOP utilisation of
+sample.generate() in each mode, on the shipped checkpoints or on a GPT-2-small-sized pair
+(--workload=gpt2), against the matmul rate measured in the same run; see OPTIMIZATIONS.md.
 
 remasker: how well a remasker flags wrong characters. Held-out text (the validation works) is
 corrupted the two ways train.py knows, a share t ~ U(0, 1) of each sequence: 'random' (uniform
@@ -22,6 +26,8 @@ of P([WRONG]), and a calibration table; the last line is one JSON object with ev
     $ python bench.py --sweep=iterations --plot=iterations.png --out_json=iterations.json
     $ python bench.py --benchmark=remasker                     # both shipped remaskers, 16 sequences each
     $ python bench.py --benchmark=remasker --num_sequences=64 --device=cuda
+    $ python bench.py --benchmark=speed --speed_batches=1 --speed_modes=mixed  # the CPU's speed
+    $ python bench.py --benchmark=speed --workload=gpt2 --speed_batches=64 --dtype=bfloat16 --compile=True
 
 Rows: one per ';'-separated item, each a comma-separated list of key=value (values are Python
 literals, anything else a string): mode (validation | random | schedule | threshold | mixed, and any
@@ -44,6 +50,7 @@ from collections import Counter
 import numpy as np
 import torch
 
+import model as model_module
 import sample
 from configurator import ConfigError, configure, knobs
 from model import DTYPES, build_tokenizer, corrupt, load_checkpoint, random_positions, wrong_probability
@@ -92,9 +99,13 @@ speed_modes = 'random,schedule,threshold,mixed,confidence'  # modes to time (com
 speed_batches = '1,8'  # samples per timed generate() call (comma-separated); the README's GPU run uses 64
 speed_iterations = 30  # diffusion_iterations of every timed run
 speed_threshold = 0.01  # threshold of threshold and mixed modes
+workload_out = ''  # with workload=gpt2: only write its pair as checkpoints into this folder, for timing sample.py on them
 repeats = 3  # timed runs per mode and batch, after one untimed warm-up; the median is reported
 fast = True  # False: time sample.generate's plain reference loop instead of its fast path
 compile = False  # torch.compile both models (the warm-up run pays for the compilation)
+compile_mode = 'default'  # torch.compile's mode: 'default' | 'reduce-overhead' (CUDA graphs) | 'max-autotune' | ...
+kernels = True  # False: model.py's torch code instead of its fused Triton sampling and logsumexp kernels (CUDA)
+profile = False  # then run each mode once more under torch.profiler and print the operations that took the time
 # remasker
 remaskers = 'ckpt_remasking_naive_4400.pt,ckpt_remasking_model.pt'  # comma-separated remasking checkpoints
 num_sequences = 16  # validation sequences per corruption
@@ -737,6 +748,21 @@ def gpt2_pair(device, torch_dtype):
     return models[0], models[1], info
 
 
+def write_workload(folder, unmasker, remasker, info):
+    """Save the pair as ckpt_unmasking.pt and ckpt_remasking.pt in folder, with a stand-in tokenizer
+    of info['base_vocab_size'] distinct characters (the weights are random, so is the text), so that
+    `sample.py --out_dir=folder --remasking_checkpoint_name=ckpt_remasking.pt` and torchrun run them."""
+    from model import save_checkpoint
+    os.makedirs(folder, exist_ok=True)
+    base = info['base_vocab_size']
+    tokenizer = {'type': 'char', 'chars': [chr(0x100 + i) for i in range(base)]}  # below the surrogates
+    for name, m, kind in (('ckpt_unmasking.pt', unmasker, 'unmasking'), ('ckpt_remasking.pt', remasker, 'remasking')):
+        save_checkpoint(os.path.join(folder, name), m, training_type=kind, tokenizer=tokenizer, base_vocab_size=base,
+                        mask_token_id=info['mask_token_id'], wrong_token_id=info['wrong_token_id'],
+                        weights_dtype=torch.bfloat16)
+    print(f"wrote the {workload} pair to {folder}/ckpt_unmasking.pt and ckpt_remasking.pt")
+
+
 def generation_flops(model, mode, L, T, counts, batch, iterations, converged_at, fast):
     """FLOPs of every forward pass one generate() call ran (both models, attention included),
     from the loop's structure: each iteration runs the unmasker over the active rows (projecting
@@ -784,6 +810,18 @@ def peak_memory():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
+def profile_run(fn, *args, **kw):
+    """Run fn once under torch.profiler and print the operations that took the most device time."""
+    from torch.profiler import ProfilerActivity
+    cuda = device.startswith('cuda')
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with torch.no_grad(), torch.profiler.profile(activities=activities) as prof:
+        fn(*args, **kw)
+        synchronize()
+    print(prof.key_averages().table(sort_by='self_cuda_time_total' if cuda else 'self_cpu_time_total',
+                                    row_limit=20, max_name_column_width=60), flush=True)
+
+
 def run_speed():
     sample.check_device(device, dtype)
     modes = [m.strip() for m in speed_modes.split(',') if m.strip()]
@@ -795,6 +833,8 @@ def run_speed():
         raise ValueError(f"speed_batches must be positive integers, got {speed_batches!r}")
     if not (isinstance(repeats, int) and repeats >= 1):
         raise ValueError(f"repeats must be an integer of at least 1, got {repeats!r}")
+    if workload_out and workload != 'gpt2':
+        raise ValueError(f"workload_out writes the gpt2 workload's pair; add --workload=gpt2 (workload is {workload!r})")
     torch_dtype = DTYPES[dtype]
     if workload == 'shipped':
         unmasker, u = load_checkpoint(sample.resolve_checkpoint(checkpoint_name, out_dir), device, torch_dtype)
@@ -802,6 +842,8 @@ def run_speed():
         sample.check_compatible(u, r)
     elif workload == 'gpt2':
         unmasker, remasker, u = gpt2_pair(device, torch_dtype)
+        if workload_out:
+            return write_workload(workload_out, unmasker, remasker, u)
     else:
         raise ValueError(f"unknown workload {workload!r}; choose 'shipped' or 'gpt2'")
     L, T = sequence_length, speed_iterations
@@ -809,10 +851,13 @@ def run_speed():
         raise ValueError(f"sequence_length {L} exceeds the models' block_size {u['model_args']['block_size']}")
     model = unmasker
     if compile:
-        unmasker, remasker = torch.compile(unmasker), torch.compile(remasker)
+        unmasker, remasker = (torch.compile(m, mode=compile_mode) for m in (unmasker, remasker))
+    model_module.FUSED_KERNELS = kernels
     hardware = hardware_name(device)
     peak = matmul_peak(device, torch_dtype)
-    print(f"speed of sample.generate ({'fast path' if fast else 'reference loop'}{', compiled' if compile else ''}), "
+    compiled = f", compiled ({compile_mode})" if compile else ''
+    fused = 'fused kernels' if kernels and model_module.triton is not None and device.startswith('cuda') else 'torch code'
+    print(f"speed of sample.generate ({'fast path' if fast else 'reference loop'}{compiled}, {fused} sampling), "
           f"workload {workload}: {L} tokens, {T} iterations, {dtype}; {hardware}; "
           f"measured {dtype} matmul peak {peak / 1e12:.1f} TFLOP/s")
     print(f"{'mode':<11} {'batch':>5} {'seconds':>9} {'tokens/s':>10} {'iter/s':>8} {'TFLOP/s':>8} {'MFU':>6} {'peak MiB':>9}")
@@ -846,8 +891,11 @@ def run_speed():
             results.append(row)
             print(f"{mode:<11} {batch:>5} {t:>9.3f} {row['tokens_per_s']:>10,.0f} {row['iterations_per_s']:>8.1f} "
                   f"{row['tflops_per_s']:>8.2f} {row['mfu']:>6.1%} {row['peak_memory_bytes'] / 2**20:>9,.0f}", flush=True)
+            if profile:
+                profile_run(sample.generate, unmasker, remasker, generator=generator, **kw)
     print(json.dumps({'what': 'speed', 'hardware': hardware, 'device': device, 'dtype': dtype, 'workload': workload,
-                      'fast': fast, 'compile': compile, 'sequence_length': L, 'iterations': T,
+                      'fast': fast, 'compile': compile_mode if compile else False, 'fused_kernels': fused == 'fused kernels',
+                      'sequence_length': L, 'iterations': T,
                       'matmul_peak_flops': peak, 'torch': torch.__version__, 'results': results}))
 
 
