@@ -43,7 +43,7 @@ compile = False  # torch.compile the models (PyTorch 2.x; pays off for long runs
 # generation
 sequence_length = 1024  # tokens per sample, at most the models' block_size
 num_samples = 1  # how many texts to generate
-batch_size = 8  # samples generated together in one tensor (the last batch may be smaller)
+batch_size: int | None = None  # samples generated together in one tensor (the last batch may be smaller); None: 1 on the CPU, 64 on CUDA
 diffusion_iterations = 30  # iterations: exact for random/schedule/mixed, the maximum for threshold mode
 temperature = 1.0  # softmax temperature of the unmasking model's samples; 0 = always the most likely token
 seed = 1337  # same seed, same device, same settings: same texts
@@ -376,7 +376,9 @@ def distributed_setup(device):
     if device.startswith('cuda'):
         device = f'cuda:{local_rank}'
         torch.cuda.set_device(device)
-    torch.distributed.init_process_group(backend='nccl' if device.startswith('cuda') else 'gloo')
+    # the processes exchange only the finished texts, Python objects, so gloo serves on GPUs too: no
+    # NCCL communicator to set up, no copy of the pickled texts through GPU memory
+    torch.distributed.init_process_group(backend='gloo')
     return rank, world, device
 
 
@@ -387,8 +389,10 @@ def main():
     settings = dict(sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
                     remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
                     threshold=threshold, temperature=temperature)
-    check_settings(mode, batch_size=batch_size, num_samples=num_samples, **settings)
     check_device(device, dtype)
+    # one text at a time is the fastest per text on the CPU, and batching pays on a GPU (OPTIMIZATIONS.md)
+    bs = batch_size if batch_size is not None else 64 if device.startswith('cuda') else 1
+    check_settings(mode, batch_size=bs, num_samples=num_samples, **settings)
     # torchrun --nproc_per_node=N: batch b runs on process b % N; process 0 prints every text in
     # batch order, so the output is the one-process output (each batch has its own seed)
     rank, world, dev = distributed_setup(device)
@@ -427,14 +431,14 @@ def main():
             f"device {where} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")
         log(f"{num_samples} sample(s) of {sequence_length} tokens, {diffusion_iterations} iterations"
             f"{' at most' if mode == 'threshold' else ''}, temperature {temperature}, seed {seed}, "
-            f"batch_size {batch_size}")
+            f"batch_size {bs}")
 
-    n_batches = math.ceil(num_samples / batch_size)
+    n_batches = math.ceil(num_samples / bs)
 
     def run_batch(b):
         """Batch b: (b, texts, iterations run, converged_at per text, seconds)."""
-        start = b * batch_size
-        n = min(batch_size, num_samples - start)
+        start = b * bs
+        n = min(bs, num_samples - start)
         if log and n_batches > 1:
             log(f"batch {b + 1}/{n_batches}: samples {start}..{start + n - 1}")
         generator = torch.Generator(device=dev).manual_seed(batch_seed(seed, b))
@@ -450,14 +454,14 @@ def main():
             print(text)
             print('---------------', flush=True)
             if sink:
-                sink.write(json.dumps({'sample': b * batch_size + k, 'text': text, 'seed': seed, 'mode': mode,
+                sink.write(json.dumps({'sample': b * bs + k, 'text': text, 'seed': seed, 'mode': mode,
                                        'iterations': iterations,
                                        'converged_at': converged_at[k] if converged_at[k] > 0 else None}) + '\n')
                 sink.flush()
             if log:
                 conv = f"converged after iteration {converged_at[k]}" if converged_at[k] > 0 else \
                     f"ran {iterations} iterations"
-                log(f"sample {b * batch_size + k}: {conv}")
+                log(f"sample {b * bs + k}: {conv}")
         if log:
             log(f"batch of {len(texts)}: {seconds:.2f}s wall, {len(texts) * sequence_length / seconds:,.0f} tokens/s")
 

@@ -572,6 +572,14 @@ def test_same_seed_same_texts_across_runs_and_batches(workdir):
     assert 'batch 2/2' in a.stderr
 
 
+def test_default_batch_size_on_the_cpu_is_one_text_at_a_time(workdir):
+    res = sample_py(workdir, '--num_samples=2', '--sequence_length=32', '--diffusion_iterations=3')
+    assert res.returncode == 0 and 'batch_size 1' in res.stderr
+    assert 'batch 1/2: samples 0..0' in res.stderr and 'batch 2/2: samples 1..1' in res.stderr
+    explicit = sample_py(workdir, '--num_samples=2', '--sequence_length=32', '--diffusion_iterations=3', '--batch_size=1')
+    assert explicit.stdout == res.stdout
+
+
 def test_verbose_false_prints_only_the_texts(workdir):
     res = sample_py(workdir, '--verbose=False', '--sequence_length=32', '--diffusion_iterations=3', '--num_samples=2')
     assert res.returncode == 0 and res.stderr == ''
