@@ -245,11 +245,13 @@ def _torch_sample(rows, u, temperature):
     return tokens.masked_fill_(total.isnan(), rows.size(1))
 
 
-try:  # Triton comes with PyTorch's CUDA builds; without it the torch code above runs instead
-    import triton
-    import triton.language as tl
-except ImportError:
-    triton = None
+triton = None  # Triton comes with PyTorch's CUDA builds; without it the torch code above runs instead
+if torch.cuda.is_available() or os.environ.get('TRITON_INTERPRET') == '1':  # not the 0.3 s import where no kernel runs
+    try:
+        import triton
+        import triton.language as tl
+    except ImportError:
+        pass
 
 
 FUSED_KERNELS = True  # False: the torch code even where the kernels could run (bench.py --kernels=False)
