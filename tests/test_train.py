@@ -46,6 +46,12 @@ RUNS = {
                      '--unmasking_checkpoint=nowhere/nope.pt'], False),
     'no_resume_checkpoint': ([*TINY, '--init_from=resume'], False),
 }
+# the same under torchrun: two processes on the CPU, DDP over gloo
+TORCHRUN = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2']
+DDP_RUNS = {
+    'ddp': (['--training_type=unmasking', '--gradient_accumulation_steps=2'], True),
+    'ddp_odd_accumulation': ([*TINY, '--gradient_accumulation_steps=3'], False),
+}
 
 
 def run(script, *args):
@@ -59,13 +65,13 @@ class Runs:
     def __init__(self, data_dir, root):
         self.data_dir, self.root, self.procs = data_dir, root, {}
 
-    def start(self, name, args, train=True):
+    def start(self, name, args, train=True, launcher=(sys.executable,)):
         """train=True: a tiny training run that also ships root/name/ship.pt."""
         out_dir = self.root / name
         out_dir.mkdir(exist_ok=True)
         if train:
             args = [f'--ship_dir={out_dir}', '--ship_ckpt_name=ship.pt', *TINY, *args]
-        cmd = [sys.executable, 'train.py', f'--data_dir={self.data_dir}', f'--out_dir={out_dir}', *args]
+        cmd = [*launcher, 'train.py', f'--data_dir={self.data_dir}', f'--out_dir={out_dir}', *args]
         with open(out_dir / 'stdout', 'w') as out, open(out_dir / 'stderr', 'w') as err:
             self.procs[name] = (subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=out, stderr=err), out_dir)
 
@@ -111,6 +117,8 @@ def runs(tmp_path_factory):
     runs = Runs(folder, tmp_path_factory.mktemp('runs'))
     for name, (args, train) in RUNS.items():
         runs.start(name, args, train)
+    for name, (args, train) in DDP_RUNS.items():
+        runs.start(name, args, train, launcher=TORCHRUN)
     yield runs
     runs.stop()
 
@@ -235,6 +243,24 @@ def test_train_resume(runs):
     assert evals[0] == before[-1]  # the same weights, evaluated on the same batches
     assert [e[0] for e in evals] == [ITERS, ITERS + 20]
     assert load_checkpoint(os.path.join(out_dir, 'ckpt.pt'))[1]['iter_num'] == ITERS + 20
+
+
+def test_train_with_ddp_on_two_processes(runs):
+    # gradient_accumulation_steps counts micro-batches over all processes: 2 = one on each
+    out_dir, evals = runs.trained('ddp')
+    stdout = runs.result('ddp').stdout
+    assert '(1 x 2 x 16 x 32)' in stdout  # accumulation x processes x batch x block per iteration
+    assert_learned(evals)  # evaluated and logged once, by process 0
+    check_checkpoints(out_dir, 'unmasking', evals)
+    _, single = runs.trained('unmasking')  # one process, one micro-batch of the same size
+    assert evals[0][1:3] == single[0][1:3]  # the same initial weights and evaluation batches
+    assert evals[-1] != single[-1]  # but twice the data per step
+
+
+def test_train_ddp_accumulation_must_split_over_the_processes(runs):
+    r = runs.result('ddp_odd_accumulation')
+    assert r.returncode != 0 and 'Traceback' not in r.stdout
+    assert 'gradient_accumulation_steps=3 must be a multiple of the 2 processes' in r.stderr
 
 
 # -----------------------------------------------------------------------------
