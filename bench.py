@@ -53,7 +53,8 @@ import torch
 import model as model_module
 import sample
 from configurator import ConfigError, configure, knobs
-from model import DTYPES, build_tokenizer, corrupt, load_checkpoint, random_positions, wrong_probability
+from model import (DTYPES, build_tokenizer, corrupt, load_checkpoint, random_positions, save_checkpoint,
+                   wrong_probability)
 
 # The default quality rows. random-59 and confidence-59 cost what the 30-iteration remasker rows do
 # (30 unmasker + 29 remasker passes), so they compare at equal compute.
@@ -752,7 +753,6 @@ def write_workload(folder, unmasker, remasker, info):
     """Save the pair as ckpt_unmasking.pt and ckpt_remasking.pt in folder, with a stand-in tokenizer
     of info['base_vocab_size'] distinct characters (the weights are random, so is the text), so that
     `sample.py --out_dir=folder --remasking_checkpoint_name=ckpt_remasking.pt` and torchrun run them."""
-    from model import save_checkpoint
     os.makedirs(folder, exist_ok=True)
     base = info['base_vocab_size']
     tokenizer = {'type': 'char', 'chars': [chr(0x100 + i) for i in range(base)]}  # below the surrogates
@@ -856,7 +856,7 @@ def run_speed():
     hardware = hardware_name(device)
     peak = matmul_peak(device, torch_dtype)
     compiled = f", compiled ({compile_mode})" if compile else ''
-    fused = 'fused kernels' if kernels and model_module.triton is not None and device.startswith('cuda') else 'torch code'
+    fused = 'fused kernels' if model_module.fused_kernels_run_on(device) else 'torch code'
     print(f"speed of sample.generate ({'fast path' if fast else 'reference loop'}{compiled}, {fused} sampling), "
           f"workload {workload}: {L} tokens, {T} iterations, {dtype}; {hardware}; "
           f"measured {dtype} matmul peak {peak / 1e12:.1f} TFLOP/s")

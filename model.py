@@ -192,12 +192,12 @@ def sample_tokens(logits, base_vocab_size, temperature, generator):
         tokens = logits.argmax(dim=-1)  # a NaN is the max, so the row's NaN is where it points
         return tokens.masked_fill(logits.gather(-1, tokens[..., None]).squeeze(-1).isnan(), base_vocab_size)
     u = 1 - torch.rand(logits.shape[:-1], device=logits.device, dtype=torch.float64, generator=generator)  # (0, 1]
-    rows = _as_rows(logits)
+    rows, u = _as_rows(logits), u.reshape(-1)
     if _use_triton(rows):
-        tokens = _triton_sample(rows, u.reshape(-1), temperature)
-    else:
-        tokens = torch.cat([_torch_sample(chunk, uc, temperature)
-                            for chunk, uc in zip(_chunks(rows), _chunks(u.reshape(-1), rows.size(1)))])
+        tokens = _triton_sample(rows, u, temperature)
+    else:  # in pieces of at most 2^25 logits, so the float64 copies stay small
+        n = max(1, 2 ** 25 // rows.size(1))
+        tokens = torch.cat([_torch_sample(r, uc, temperature) for r, uc in zip(rows.split(n), u.split(n))])
     return tokens.view(logits.shape[:-1])
 
 
@@ -225,16 +225,7 @@ def _as_rows(logits):
     """(..., V) -> a (R, V) view with unit stride along V (a copy only if no such view exists)."""
     if logits.stride(-1) != 1:
         logits = logits.contiguous()
-    try:
-        return logits.view(-1, logits.size(-1))
-    except RuntimeError:  # leading dimensions that cannot be merged
-        return logits.reshape(-1, logits.size(-1))
-
-
-def _chunks(t, width=None, elements=2 ** 25):
-    """t split along dim 0 into pieces of at most `elements` entries (rows of `width` or t.size(1))."""
-    width = width or t.size(1)
-    return t.split(max(1, elements // width))
+    return logits.reshape(-1, logits.size(-1))
 
 
 def _torch_sample(rows, u, temperature):
@@ -257,14 +248,21 @@ if torch.cuda.is_available() or os.environ.get('TRITON_INTERPRET') == '1':  # no
 FUSED_KERNELS = True  # False: the torch code even where the kernels could run (bench.py --kernels=False)
 
 
+def fused_kernels_run_on(device):
+    """Whether sample_tokens and log_normaliser use the fused kernels for tensors on device: on CUDA
+    where Triton is installed, and anywhere under TRITON_INTERPRET=1 (the tests)."""
+    return FUSED_KERNELS and triton is not None and \
+        (torch.device(device).type == 'cuda' or os.environ.get('TRITON_INTERPRET') == '1')
+
+
 def _use_triton(rows):
-    """The fused kernels run on CUDA tensors, and anywhere under TRITON_INTERPRET=1 (the tests)."""
-    return FUSED_KERNELS and triton is not None and rows.numel() > 0 and \
-        (rows.is_cuda or os.environ.get('TRITON_INTERPRET') == '1')
+    return rows.numel() > 0 and fused_kernels_run_on(rows.device)
 
 
-def _block(n_cols):
-    return min(2048, triton.next_power_of_2(n_cols))
+def _launch(n_cols):
+    """The kernels' block of the vocabulary and warps per row."""
+    block = min(2048, triton.next_power_of_2(n_cols))
+    return dict(BLOCK=block, num_warps=8 if n_cols >= 2048 else 4)
 
 
 if triton is not None:
@@ -316,14 +314,13 @@ if triton is not None:
 
     def _triton_logsumexp(rows):
         out = torch.empty(rows.size(0), device=rows.device, dtype=torch.float32)
-        _logsumexp_kernel[(rows.size(0),)](rows, rows.stride(0), rows.size(1), out, BLOCK=_block(rows.size(1)),
-                                           num_warps=8 if rows.size(1) >= 2048 else 4)
+        _logsumexp_kernel[(rows.size(0),)](rows, rows.stride(0), rows.size(1), out, **_launch(rows.size(1)))
         return out
 
     def _triton_sample(rows, u, temperature):
         out = torch.empty(rows.size(0), device=rows.device, dtype=torch.long)
         _sample_kernel[(rows.size(0),)](rows, rows.stride(0), rows.size(1), float(temperature), u, out,
-                                        BLOCK=_block(rows.size(1)), num_warps=8 if rows.size(1) >= 2048 else 4)
+                                        **_launch(rows.size(1)))
         return out
 
 
