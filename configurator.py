@@ -6,7 +6,7 @@ A script keeps its knobs as plain module globals and hands them over:
     from configurator import configure
     configure(globals(), sys.argv[1:])
 
-    $ python sample.py config/mode4_mixed.py --seed=7 --remasking_confidence_threshold=0.02
+    $ python sample.py config/sample_mixed.py --seed=7 --remasking_confidence_threshold=0.02
 
 - a bare argument is a config file, executed over the globals (later arguments win);
 - --key=value overrides a knob; value is read as a Python literal (True, 0.5, 'x', None), and
@@ -15,7 +15,8 @@ A script keeps its knobs as plain module globals and hands them over:
   (`threshold: float | None = None`), else the type of the default. An int is accepted for a
   float knob; None only where the annotation or a None default allows it, and a knob whose
   default is None takes any literal;
-- --help lists every knob with its default and the comment on its line.
+- --help gives the first paragraph of the script's docstring, then every knob with its default and
+  the comment on its line.
 
 Bad input raises ConfigError (a ValueError) with one line naming the key, what was expected and
 what was given. nanoGPT scripts that do `exec(open('configurator.py').read())` still work: the
@@ -71,7 +72,8 @@ def _coerce(key, value, allowed, raw=None):
     raise ConfigError(f"--{key} expects {_type_names(allowed)}, got {given} ({type(value).__name__})")
 
 
-def _parse_value(raw):
+def parse_literal(raw):
+    """A Python literal (True, 0.5, 'x', None), else the plain string."""
     try:
         return ast.literal_eval(raw)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -95,10 +97,15 @@ def _comments(g):
 def help_text(g, keys):
     comments = _comments(g)
     script = os.path.basename(g.get('__file__', 'script.py'))
-    lines = [f"usage: python {script} [config_file.py ...] [--key=value ...]", "", "knobs (default, what it does):"]
+    lines = [f"usage: python {script} [config_file.py ...] [--key=value ...]", ""]
+    about = (g.get('__doc__') or '').strip().split('\n\n')[0]
+    if about:
+        lines += [about, ""]
+    lines.append("knobs (default, what it does):")
     width = max((len(k) for k in keys), default=0)
     for k in keys:
-        lines.append(f"  --{k:<{width}} = {g[k]!r:<32} {comments.get(k, '')}".rstrip())
+        default = repr(g[k]) if len(repr(g[k])) <= 60 else repr(g[k])[:56] + ' ...'  # a long one, cut short
+        lines.append(f"  --{k:<{width}} = {default:<32} {comments.get(k, '')}".rstrip())
     return '\n'.join(lines)
 
 
@@ -144,8 +151,21 @@ def configure(g, argv, keys=None):
             close = difflib.get_close_matches(key, keys, n=1)
             hint = f"; did you mean --{close[0]}?" if close else "; see --help for the knobs"
             raise ConfigError(f"unknown knob --{key}{hint}")
-        g[key] = _coerce(key, _parse_value(raw), _allowed(defaults, key), raw)
+        g[key] = _coerce(key, parse_literal(raw), _allowed(defaults, key), raw)
     return keys
+
+
+def run_main(main, *args):
+    """End a script the way every script here ends: main(*args), where bad input (a ValueError, which
+    ConfigError is, a FileNotFoundError or a RuntimeError) becomes one line `error: ...` on stderr and
+    exit code 1, never a traceback; a stdout closed early (`| head`) is not an error of ours."""
+    try:
+        main(*args)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        sys.exit(f"error: {e}")
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep Python's exit flush quiet
+        sys.exit(1)
 
 
 if __name__ == '__main__':  # exec(open('configurator.py').read()) inside a nanoGPT-style script

@@ -10,6 +10,7 @@ size are stored in every checkpoint, never guessed.
 import math
 import os
 import pickle
+import time
 from dataclasses import asdict, dataclass, fields
 
 import torch
@@ -171,7 +172,42 @@ class GPT(nn.Module):
 
 
 # -----------------------------------------------------------------------------
-# token-level math shared by sample.py (generation), train.py (corruption) and bench.py
+# the hardware, for model FLOP utilisation (train.py, bench.py, eval.py)
+
+def device_name(device):
+    """The GPU's name, or the CPU and its threads."""
+    device = str(device)
+    return torch.cuda.get_device_name(device) if device.startswith('cuda') else f"CPU, {torch.get_num_threads()} threads"
+
+
+def synchronize(device):
+    """Wait for the device's queued work (a no-op on the CPU), so that a host clock times it."""
+    if str(device).startswith('cuda'):
+        torch.cuda.synchronize(device)
+
+
+def matmul_peak(device, dtype):
+    """The dense matrix-multiply rate (FLOP/s) this device reaches in dtype, measured: the best of a
+    few n x n products (n = 8192 on a GPU, 2048 on the CPU). A shared CPU varies between runs, and
+    CPU utilisation figures with it."""
+    device = str(device)
+    n = 8192 if device.startswith('cuda') else 2048
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    a @ b  # warm-up
+    best = math.inf
+    for _ in range(5 if device.startswith('cuda') else 10):
+        synchronize(device)
+        t0 = time.perf_counter()
+        for _ in range(4):
+            a @ b
+        synchronize(device)
+        best = min(best, (time.perf_counter() - t0) / 4)
+    return 2 * n ** 3 / best
+
+
+# -----------------------------------------------------------------------------
+# token-level math shared by sample.py (generation), train.py and the benchmarks
 #
 # Sampling is inverse-CDF: one uniform u per position, the token is the first whose cumulative
 # probability reaches u. It needs one random number per position rather than one per vocabulary
@@ -237,7 +273,7 @@ def _torch_sample(rows, u, temperature):
 
 
 triton = None  # Triton comes with PyTorch's CUDA builds; without it the torch code above runs instead
-if torch.cuda.is_available() or os.environ.get('TRITON_INTERPRET') == '1':  # not the 0.3 s import where no kernel runs
+if torch.cuda.is_available() or os.environ.get('TRITON_INTERPRET') == '1':  # no slow import where no kernel runs
     try:
         import triton
         import triton.language as tl
@@ -322,57 +358,6 @@ if triton is not None:
         _sample_kernel[(rows.size(0),)](rows, rows.stride(0), rows.size(1), float(temperature), u, out,
                                         **_launch(rows.size(1)))
         return out
-
-
-def random_positions(counts, length, generator):
-    """(B, length) bool with exactly counts[b] True in row b, the positions uniformly at random."""
-    scores = torch.rand(counts.size(0), length, device=counts.device, generator=generator)
-    return scores.argsort(dim=1).argsort(dim=1) < counts[:, None]  # rank of each position < its row's count
-
-
-def ranked_first(scores, counts):
-    """(B, L) bool marking the counts[b] highest scores of each row b (counts: (B,) long)."""
-    return scores.argsort(dim=1, descending=True).argsort(dim=1) < counts[:, None]
-
-
-@torch.no_grad()
-def corrupt(clean, picked, base_vocab_size, generator, unmasker=None, mask_token_id=None, noise_probs=None):
-    """Replace the picked positions of clean (B, T) with: uniformly random base tokens (the naive
-    remasker's training data); or tokens drawn from noise_probs (V,), e.g. the corpus's character
-    frequencies, so that no character is more suspect than another by its identity alone; or, given
-    an unmasking model, its samples (temperature 1) for the sequence whose picked positions are
-    [MASK]ed: the mistakes that model really makes.
-    A replacement can equal the original; callers compare with clean to find what is wrong."""
-    if unmasker is not None:
-        logits, _ = unmasker(torch.where(picked, mask_token_id, clean))
-        return torch.where(picked, sample_tokens(logits, base_vocab_size, 1.0, generator), clean)
-    if noise_probs is not None:
-        cdf = noise_probs.float().cumsum(0)
-        u = torch.rand(clean.shape, device=clean.device, generator=generator) * cdf[-1]
-        noise = torch.searchsorted(cdf, u, right=True).clamp_(max=len(cdf) - 1)  # inverse-CDF draw, no sync
-        return torch.where(picked, noise, clean)
-    noise = torch.randint(0, base_vocab_size, clean.shape, device=clean.device, generator=generator)
-    return torch.where(picked, noise, clean)
-
-
-@torch.no_grad()
-def sampler_corrupt(clean, picked, base_vocab_size, generator, unmasker, remasker, mask_token_id, wrong_token_id,
-                    steps):
-    """The corruption that sample.py's schedule mode itself makes, anchored to clean text: the picked
-    positions are [MASK]ed, then `steps` times the unmasking model fills every [MASK] with its samples
-    and, between fills, the remasker re-masks as many positions as were picked, those of highest
-    P([WRONG]) among all of them, clean ones included. What the sampler then holds that differs from
-    clean is what the remasker should have caught, its own favourite mistakes among them.
-    steps=1 is the 'model' corruption of `corrupt`."""
-    counts = picked.sum(dim=1)
-    x = torch.where(picked, mask_token_id, clean)
-    for step in range(steps):
-        if step:
-            logits, _ = remasker(x)
-            x = torch.where(ranked_first(wrong_probability(logits, wrong_token_id), counts), mask_token_id, x)
-        logits, _ = unmasker(x)
-        x = torch.where(x == mask_token_id, sample_tokens(logits, base_vocab_size, 1.0, generator), x)
-    return x
 
 
 # -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ import time
 import numpy as np
 import torch
 
-from configurator import configure, knobs
+from configurator import configure, knobs, run_main
 from model import DTYPES, GPT, build_tokenizer, load_checkpoint, sample_tokens, token_probability, wrong_probability
 
 # -----------------------------------------------------------------------------
@@ -87,26 +87,32 @@ def remask_counts(sequence_length, iterations, schedule, start_ratio, end_ratio)
 
 
 # -----------------------------------------------------------------------------
-# the re-masking modes: each decides which positions to re-mask, (B, L) bool, from the same inputs:
-#   x (B, L) tokens, p_wrong (B, L) float32 P([WRONG]) or None, n the schedule's count,
-#   threshold, and the generator for any randomness. Every decision is per row.
+# choosing positions: every mode's choice is a top-n of a score per position
 
-def _top_n(scores, n):
-    """(B, L) bool marking each row's n highest scores."""
-    idx = scores.topk(n, dim=-1).indices
-    return torch.zeros_like(scores, dtype=torch.bool).scatter_(-1, idx, True)
+def top_n(scores, n):
+    """(B, L) bool marking each row's n highest scores; n is an int, or (B,) long counts per row."""
+    if isinstance(n, int):
+        idx = scores.topk(n, dim=-1).indices
+        return torch.zeros_like(scores, dtype=torch.bool).scatter_(-1, idx, True)
+    idx = scores.topk(int(n.max()), dim=-1).indices  # (B, k), highest first
+    first = torch.arange(idx.size(1), device=scores.device) < n[:, None]  # row b keeps its first n[b]
+    return torch.zeros_like(scores, dtype=torch.bool).scatter_(-1, idx, first)
 
 
 def _uniform(x, generator):
     return torch.rand(x.shape, generator=generator, device=x.device)
 
 
+# The re-masking modes: each decides which positions to re-mask, (B, L) bool, from the same inputs:
+#   x (B, L) tokens, p_wrong (B, L) float32 P([WRONG]) or None, n the schedule's count,
+#   threshold, and the generator for any randomness. Every decision is per row.
+
 def remask_random(x, p_wrong, n, threshold, generator):
-    return _top_n(_uniform(x, generator), n)
+    return top_n(_uniform(x, generator), n)
 
 
 def remask_schedule(x, p_wrong, n, threshold, generator):
-    return _top_n(p_wrong, n)
+    return top_n(p_wrong, n)
 
 
 def remask_threshold(x, p_wrong, n, threshold, generator):
@@ -118,13 +124,67 @@ def remask_mixed(x, p_wrong, n, threshold, generator):
     # [-2, -1), below every candidate. The top n are then: the n most likely candidates when there
     # are enough, else all candidates plus random others, and n random positions when there are none.
     candidate = p_wrong > threshold
-    return _top_n(torch.where(candidate, p_wrong, _uniform(x, generator) - 2), n)
+    return top_n(torch.where(candidate, p_wrong, _uniform(x, generator) - 2), n)
 
 
 REMASKERS = {'random': remask_random, 'schedule': remask_schedule,
              'threshold': remask_threshold, 'mixed': remask_mixed,
              'confidence': remask_schedule}  # its "P([WRONG])" is 1 - the token's probability when sampled
 NEEDS_REMASKER = ('schedule', 'threshold', 'mixed')
+
+
+# -----------------------------------------------------------------------------
+# one iteration's steps, used by generate() and by everything in training that imitates it:
+# fill (the unmasking model samples every [MASK]), judge (the remasking model's P([WRONG])),
+# remask (the mode's choice becomes [MASK] again)
+
+def predict(model, x, rows=None, positions=None, fast=True):
+    """A model's logits for x's rows (all if None), at positions (b, n) if given: (b, n or L, V).
+    fast: only those rows are run, and a model.GPT projects onto the vocabulary only at those
+    positions. Plain (the reference): the whole batch at every position, then the part asked for.
+    Both give the same numbers; the fast path skips work whose results nobody reads."""
+    if fast:
+        active = x if rows is None else x[rows]
+        if positions is not None and isinstance(getattr(model, '_orig_mod', model), GPT):
+            return model(active, positions=positions)[0]
+        logits, _ = model(active)
+    else:
+        logits, _ = model(x)
+        logits = logits if rows is None else logits[rows]
+    if positions is not None:
+        logits = logits.gather(1, positions[..., None].expand(-1, -1, logits.size(-1)))
+    return logits
+
+
+def fill(unmasker, x, *, mask_token_id, base_vocab_size, temperature, generator, rows=None, positions=None,
+         fast=True):
+    """The fill step: a token sampled by the unmasking model at every [MASK] of x's rows (all if None).
+    positions (b, n): where the [MASK]s are, when every row has n of them (the model then projects onto
+    the vocabulary there only); None: wherever x holds [MASK].
+    Returns (the rows filled (b, L), the sampled tokens (b, n or L), the logits they came from)."""
+    active = x if rows is None else x[rows]
+    logits = predict(unmasker, x, rows, positions, fast)
+    tokens = sample_tokens(logits, base_vocab_size, temperature, generator)
+    if positions is None:
+        return torch.where(active == mask_token_id, tokens, active), tokens, logits
+    return active.scatter(1, positions, tokens), tokens, logits
+
+
+def judge(remasker, x, *, wrong_token_id, rows=None, fast=True):
+    """The judge step: the remasking model's P([WRONG]) at every position of x's rows, (b, L) float32."""
+    return wrong_probability(predict(remasker, x, rows, None, fast), wrong_token_id)
+
+
+def remask(x, mode, p_wrong, n, threshold, generator, *, mask_token_id):
+    """The re-mask step: the positions the mode chooses (see REMASKERS) become [MASK].
+    Returns (x re-masked, the chosen positions (b, L) bool)."""
+    chosen = REMASKERS[mode](x, p_wrong, n, threshold, generator)
+    return torch.where(chosen, mask_token_id, x), chosen
+
+
+def mask_positions(x, mask_token_id, n):
+    """(b, n) long: the positions of the [MASK]s of each row of x, ascending, when every row has n."""
+    return (x == mask_token_id).to(torch.uint8).argsort(dim=1, descending=True, stable=True)[:, :n]
 
 
 # -----------------------------------------------------------------------------
@@ -179,12 +239,13 @@ def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_sch
 # the generation loop
 
 @torch.no_grad()
-def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_length, base_vocab_size,
-             mask_token_id, wrong_token_id, mode='schedule', diffusion_iterations=30, remasking_schedule='linear',
-             start_ratio=1.0, end_ratio=0.1, threshold=None, temperature=1.0, generator=None, log=None,
-             fast=True):
+def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_size, mask_token_id, wrong_token_id,
+             mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
+             remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio, threshold=None,
+             temperature=temperature, generator=None, log=None, fast=True):
     """
     Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
+    Defaults are the knobs' defaults at the top of this file.
 
     unmasking_model, remasking_model: callables idx (B, L) -> (logits (B, L, V), _), like model.GPT;
         remasking_model is needed by schedule, threshold and mixed modes.
@@ -194,7 +255,8 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
     diffusion_iterations: T; threshold mode runs at most T iterations, the others exactly T.
     remasking_schedule, start_ratio, end_ratio: the re-mask count after iteration i < T-1 is
         round(L * r((i+1)/(T-1))) (see remask_counts); used by every mode but threshold.
-    threshold: P([WRONG]) threshold for threshold and mixed modes.
+    threshold: P([WRONG]) threshold for threshold mode, and for mixed mode's candidates (None there:
+        MIXED_DEFAULT_THRESHOLD, as sample.py does).
     temperature: of the unmasking model's samples; 0 is greedy.
     generator: a torch.Generator on the models' device, for reproducible samples.
     log: a callable taking a line of text; when given, per-iteration statistics are logged (at the
@@ -202,10 +264,17 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
     fast: skip the work nobody reads (logits at unmasked positions, rows that have converged);
         False runs the plain reference loop, which gives the same tokens.
 
-    Returns (tokens (B, L) long with no special id in them, info) where info holds 'iterations' (run)
-    and 'converged_at' (B,) long: the 1-based iteration after which a sequence had no position above
-    the threshold (threshold mode), or -1.
+    Returns (tokens (B, L) long with no special id in them, info) where info holds
+      'iterations': the iterations run;
+      'converged_at': (B,) long, the 1-based iteration after which a sequence had no position above
+          the threshold (threshold mode), or -1;
+      'unmasker_passes', 'remasker_passes': (B,) long, the forward passes each model ran over each
+          row (the fast path runs a converged row no more; the reference loop runs every row);
+      'unmasker_positions': (B,) long, the positions of each row at which the unmasking model
+          projected onto the vocabulary, over all its passes (the remasker projects everywhere).
     """
+    if mode == 'mixed' and threshold is None:
+        threshold = MIXED_DEFAULT_THRESHOLD
     check_settings(mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
                    remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
                    threshold=threshold, temperature=temperature, batch_size=batch_size)
@@ -214,38 +283,34 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
     device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) \
         else (generator.device if generator is not None else torch.device('cpu'))
     B, L, T = batch_size, sequence_length, diffusion_iterations
-    select = REMASKERS[mode]
     counts = remask_counts(L, T, remasking_schedule, start_ratio, end_ratio) if mode != 'threshold' else None
+    ids = dict(mask_token_id=mask_token_id)
 
     x = torch.full((B, L), mask_token_id, dtype=torch.long, device=device)
     confidence = torch.zeros(B, L, device=device)  # confidence mode: each token's probability when sampled
     converged = torch.zeros(B, dtype=torch.bool, device=device)
     converged_at = torch.full((B,), -1, dtype=torch.long, device=device)
+    passes = torch.zeros(3, B, dtype=torch.long, device=device)  # unmasker passes, remasker passes, positions
     rows = None  # threshold mode: the rows still generating (None: all); only they are computed
     finite = torch.ones((), dtype=torch.bool, device=device)  # NaN check without a sync per iteration
     iterations = 0
     for i in range(T):
         iterations = i + 1
-        active = x if rows is None else x[rows]  # (b, L)
-        masked = active == mask_token_id
+        ran = slice(None) if rows is None or not fast else rows  # the rows the models run over
+        masked = (x if rows is None else x[rows]) == mask_token_id
         # Outside threshold mode every row has the same number n of [MASK]s (L, then the schedule's
         # counts): the unmasking model is asked for logits there only, (b, n, V), a static shape.
-        positions = None
-        if counts is not None:
-            n = L if i == 0 else counts[i - 1]
-            positions = masked.to(torch.uint8).argsort(dim=1, descending=True, stable=True)[:, :n]  # ascending
-        logits = _logits(unmasking_model, x, rows, positions, fast)
-        filled = sample_tokens(logits, base_vocab_size, temperature, generator)
-        finite &= (filled < base_vocab_size).all()  # sample_tokens' mark of NaN logits
-        if positions is None:
-            active = torch.where(masked, filled, active)
-        else:
-            active = active.scatter(1, positions, filled)
+        positions = None if counts is None else mask_positions(x, mask_token_id, L if i == 0 else counts[i - 1])
+        active, sampled, logits = fill(unmasking_model, x, base_vocab_size=base_vocab_size, temperature=temperature,
+                                       generator=generator, rows=rows, positions=positions, fast=fast, **ids)
+        passes[0, ran] += 1
+        passes[2, ran] += L if positions is None or not fast else positions.size(1)
+        finite &= (sampled < base_vocab_size).all()  # sample_tokens' mark of NaN logits
         if mode == 'confidence':
-            sampled_with = token_probability(logits[..., :base_vocab_size], filled.clamp(max=base_vocab_size - 1))
+            sampled_with = token_probability(logits[..., :base_vocab_size], sampled.clamp(max=base_vocab_size - 1))
             confidence = confidence.scatter(1, positions, sampled_with)
+        x = _put(x, rows, active)
         if i == T - 1:
-            x = _put(x, rows, active)
             if log:
                 log(f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions; done")
             break  # the last iteration never re-masks: the output holds no [MASK]
@@ -253,19 +318,19 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
         p_wrong = None
         if mode == 'confidence':
             p_wrong = 1 - confidence
-        elif mode != 'random':
-            x = _put(x, rows, active)
-            p_wrong = wrong_probability(_logits(remasking_model, x, rows, None, fast), wrong_token_id)  # (b, L)
+        elif mode in NEEDS_REMASKER:
+            p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
+            passes[1, ran] += 1
             finite &= ~p_wrong.isnan().any()  # NaN wherever the logits hold one
-        remask = select(active, p_wrong, counts[i] if counts else None, threshold, generator)
-        x = _put(x, rows, torch.where(remask, mask_token_id, active))
+        active, chosen = remask(active, mode, p_wrong, counts[i] if counts else None, threshold, generator, **ids)
+        x = _put(x, rows, active)
         if mode == 'threshold':  # a row with nothing above the threshold has converged: it is done
-            newly = ~remask.any(dim=-1)
+            newly = ~chosen.any(dim=-1)
             at = torch.arange(B, device=device) if rows is None else rows
             converged_at[at] = torch.where(newly, i + 1, converged_at[at])
             converged[at] = newly
         if log:
-            log(_iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode))
+            log(_iteration_line(i, T, masked, p_wrong, chosen, converged, threshold, mode))
         if mode == 'threshold':
             rows = (~converged).nonzero().squeeze(1)  # the one host sync of an iteration
             if rows.numel() == 0:
@@ -274,7 +339,8 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, sequence_leng
     if not bool(finite):
         raise ValueError("a model produced NaN logits: its weights may be corrupt, or float16 overflowed "
                          "(try --dtype=float32)")
-    return x, {'iterations': iterations, 'converged_at': converged_at}
+    return x, {'iterations': iterations, 'converged_at': converged_at, 'unmasker_passes': passes[0],
+               'remasker_passes': passes[1], 'unmasker_positions': passes[2]}
 
 
 def _put(x, rows, values):
@@ -284,24 +350,6 @@ def _put(x, rows, values):
     x = x.clone()
     x[rows] = values
     return x
-
-
-def _logits(model, x, rows, positions, fast):
-    """A model's logits for x's rows (all if None), at positions (b, n) if given: (b, n or L, V).
-    fast: only those rows are run, and a model.GPT projects onto the vocabulary only at those
-    positions. Plain (the reference): the whole batch at every position, then the part asked for.
-    Both give the same numbers; the fast path skips work whose results nobody reads."""
-    if fast:
-        active = x if rows is None else x[rows]
-        if positions is not None and isinstance(getattr(model, '_orig_mod', model), GPT):
-            return model(active, positions=positions)[0]
-        logits, _ = model(active)
-    else:
-        logits, _ = model(x)
-        logits = logits if rows is None else logits[rows]
-    if positions is not None:
-        logits = logits.gather(1, positions[..., None].expand(-1, -1, logits.size(-1)))
-    return logits
 
 
 def _iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode):
@@ -343,11 +391,7 @@ def check_device(device, dtype):
 
 
 def check_compatible(u, r):
-    """The remasker r must suit the unmasker u (whose training type main() checks): same architecture,
-    vocabulary and tokenizer."""
-    if r['training_type'] != 'remasking':
-        raise ValueError(f"{r['path']} is a {r['training_type']} model; remasking_checkpoint_name must name a "
-                         f"remasking model")
+    """The remasker r must suit the unmasker u: same architecture, vocabulary and tokenizer."""
     diffs = []
     ua, ra = u['model_args'], r['model_args']
     for k in sorted(set(ua) | set(ra)):
@@ -360,6 +404,34 @@ def check_compatible(u, r):
         diffs.append("tokenizer (different vocabularies)")
     if diffs:
         raise ValueError(f"checkpoints {u['path']} and {r['path']} are incompatible: " + '; '.join(diffs))
+
+
+def load_model(name, training_type, knob, *, out_dir, device, dtype):
+    """The checkpoint `name` (a path, or a file in out_dir) as a model of training_type, in eval mode on
+    device and dtype (a name of DTYPES), and its info; an error names the knob that chose it."""
+    model, info = load_checkpoint(resolve_checkpoint(name, out_dir), device, DTYPES[dtype])
+    if info['training_type'] != training_type:
+        article = 'an' if training_type[0] in 'aeiou' else 'a'
+        raise ValueError(f"{info['path']} is a {info['training_type']} model; {knob} must name {article} "
+                         f"{training_type} model")
+    return model, info
+
+
+def load_models(checkpoint_name, remasking_checkpoint_name=None, *, out_dir, device, dtype, sequence_length):
+    """The unmasking model and, if named, a remasking model that suits it, checked as sample.py checks
+    them (their training types, that they agree, that sequence_length fits): (unmasker, its info,
+    remasker or None, its info or None). bench.py and eval.py load through here too."""
+    unmasker, u = load_model(checkpoint_name, 'unmasking', 'checkpoint_name', out_dir=out_dir, device=device,
+                             dtype=dtype)
+    remasker = r = None
+    if remasking_checkpoint_name:
+        remasker, r = load_model(remasking_checkpoint_name, 'remasking', 'remasking_checkpoint_name',
+                                 out_dir=out_dir, device=device, dtype=dtype)
+        check_compatible(u, r)
+    block_size = u['model_args']['block_size']
+    if sequence_length > block_size:
+        raise ValueError(f"sequence_length {sequence_length} exceeds the models' block_size {block_size}")
+    return unmasker, u, remasker, r
 
 
 def batch_seed(seed, batch_index):
@@ -399,17 +471,9 @@ def main():
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose and rank == 0 else None
 
     t0 = time.perf_counter()
-    torch_dtype = DTYPES[dtype]
-    unmasker, u = load_checkpoint(resolve_checkpoint(checkpoint_name, out_dir), dev, torch_dtype)
-    if u['training_type'] != 'unmasking':
-        raise ValueError(f"{u['path']} is a {u['training_type']} model; checkpoint_name must name an unmasking model")
-    remasker = None
-    if mode in NEEDS_REMASKER:
-        remasker, r = load_checkpoint(resolve_checkpoint(remasking_checkpoint_name, out_dir), dev, torch_dtype)
-        check_compatible(u, r)
-    block_size = u['model_args']['block_size']
-    if sequence_length > block_size:
-        raise ValueError(f"sequence_length {sequence_length} exceeds the models' block_size {block_size}")
+    remasker_name = remasking_checkpoint_name if mode in NEEDS_REMASKER else None
+    unmasker, u, remasker, r = load_models(checkpoint_name, remasker_name, out_dir=out_dir, device=dev, dtype=dtype,
+                                           sequence_length=sequence_length)
     tokenizer = build_tokenizer(u['tokenizer'])
     if compile:
         unmasker = torch.compile(unmasker)
@@ -487,10 +551,4 @@ def main():
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
-        sys.exit(f"error: {e}")
-    except BrokenPipeError:  # stdout closed early (| head): not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep Python's exit flush quiet
-        sys.exit(1)
+    run_main(main)

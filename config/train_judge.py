@@ -16,8 +16,8 @@ block_size = 1024
 
 # tokens per iteration: 1 x 32 x 1024 = 32,768; 3000 iterations = 98M tokens, ~21 passes over
 # the 4.74M training characters. A causal model sees the same targets every pass and overfits
-# eventually; at 3000 val loss was 1.391 (train 1.284) and still falling. always_save_checkpoint =
-# False keeps the best weights in out/; the shipped file holds the final ones.
+# eventually: always_save_checkpoint = False keeps the best weights in out/; the shipped file holds
+# the final ones.
 gradient_accumulation_steps = 1
 batch_size = 32
 max_iters = 3000

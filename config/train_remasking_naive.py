@@ -2,7 +2,7 @@
 # $ python train.py config/train_remasking_naive.py
 # It ships as checkpoints/ckpt_remasking_naive_4400.pt, the name sample.py and the guide use, so
 # max_iters is 4400 exactly (the shipped weights are those after the 4400th optimizer step).
-# Architecture as in train_unmasking.py (the guide asks for the same one). Val loss 0.330 at 4400.
+# Architecture as in train_unmasking.py (the guide asks for the same one).
 
 training_type = 'remasking'
 remasking_corruption = 'random'

@@ -2,8 +2,8 @@
 # $ python train.py config/train_unmasking.py
 # Size by measurement: three models of this architecture (unmasker, two remaskers) and the judge
 # must fit 48 MiB in float16, and the default `python sample.py` (59 forward passes of 1 x 1024 on
-# a 2-core CPU) must stay under 30 s. 6 x 288 is 6.29M parameters, 12.0 MiB per file, ~0.2 s per pass.
-# Trained on one H200 in 3 min (~17 ms/iter); val loss 2.118 at 10000 iterations, still falling.
+# a 2-core CPU) must stay under 30 s. 6 x 288 is 6.29M parameters, 12.0 MiB per file. README's
+# "Shipped models" gives what this run measured.
 
 training_type = 'unmasking'
 out_dir = 'out'
@@ -13,7 +13,7 @@ ship_ckpt_name = 'ckpt_unmasking.pt'  # checkpoints/: float16 weights, what samp
 n_layer = 6
 n_head = 6
 n_embd = 288  # 6 x 288: 5.97M weights + 0.29M position embeddings = 6.27M parameters, 12.0 MiB in float16
-dropout = 0.0  # train and val loss stay together: the model underfits, dropout only slows it
+dropout = 0.0  # the model underfits (train and val loss stay together): dropout would only slow it
 block_size = 1024  # = sample.py's sequence_length
 
 # tokens per iteration: 1 x 64 x 1024 = 65,536; 10000 iterations = 655M tokens, about 138 passes

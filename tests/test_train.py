@@ -1,13 +1,17 @@
 """
-prepare.py and train.py, run the way a user runs them (as scripts) on a tiny corpus with a tiny
-model, on CPU. Most of the time is torch's import in each train.py process (~3 s), so the train.py
-runs are started together in the background and each test waits for the one it checks.
+train.py and prepare.py on a tiny corpus with a tiny model, on the CPU: the objectives and corruptions
+as functions, and the script run the way a user runs it. The training runs happen in this process
+(fresh globals each, as `python train.py` would have), cached per module; the torchrun run starts
+first, in the background, as two real processes.
 """
 
+import contextlib
 import importlib.util
+import io
 import json
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -16,13 +20,12 @@ import numpy as np
 import pytest
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from conftest import ROOT
+import sample  # noqa: E402
+import train  # noqa: E402
 from model import load_checkpoint  # noqa: E402
 
 PREPARE = os.path.join(ROOT, 'data', 'shakespeare_char', 'prepare.py')
-# One thread each: with tiny models, two OpenMP threads on a busy 2-core machine ran ~50x slower.
-ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
 CORPUS = ("To be, or not to be, that is the question:\n"
           "Whether 'tis nobler in the mind to suffer\n"
           "The slings and arrows of outrageous fortune,\n"
@@ -33,94 +36,80 @@ TINY = ['--device=cpu', '--dtype=float32', '--compile=False', '--n_layer=1', '--
         '--warmup_iters=5', f'--max_iters={ITERS}', f'--lr_decay_iters={ITERS}', '--eval_interval=50',
         '--eval_iters=5', '--log_interval=25']
 EVAL_LINE = re.compile(r'^step (\d+): train loss ([\d.]+), val loss ([\d.]+)(.*)$', re.M)
-# train.py runs that need nothing but the data, started at once; (args, True: a tiny training run)
-RUNS = {
-    'unmasking': (['--training_type=unmasking'], True),
-    'unmasking_again': (['--training_type=unmasking'], True),
-    'remasking_random': (['--training_type=remasking', '--remasking_corruption=random'], True),
-    'remasking_unigram': (['--training_type=remasking', '--remasking_corruption=unigram'], True),
-    'autoregressive': (['--training_type=autoregressive'], True),
-    'bad_training_type': (['--training_type=diffusion'], False),
-    'no_data': ([*TINY, '--data_dir=nowhere'], False),
-    'no_unmasker': ([*TINY, '--training_type=remasking', '--remasking_corruption=model',
-                     '--unmasking_checkpoint=nowhere/nope.pt'], False),
-    'no_resume_checkpoint': ([*TINY, '--init_from=resume'], False),
-}
-# the same under torchrun: two processes on the CPU, DDP over gloo
+# One thread each: with tiny models, two OpenMP threads on a busy 2-core machine ran ~50x slower.
+ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
 TORCHRUN = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2']
-DDP_RUNS = {
-    'ddp': (['--training_type=unmasking', '--gradient_accumulation_steps=2'], True),
-    'ddp_odd_accumulation': ([*TINY, '--gradient_accumulation_steps=3'], False),
-}
 
 
-def run(script, *args):
-    return subprocess.run([sys.executable, script, *args], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                          timeout=300)
+def train_py(*args):
+    """`python train.py *args` in this process: (exit code, stdout, stderr)."""
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    argv = sys.argv
+    sys.argv = ['train.py', *map(str, args)]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            runpy.run_path(os.path.join(ROOT, 'train.py'), run_name='__main__')
+    except SystemExit as e:
+        code = e.code
+    finally:
+        sys.argv = argv
+    if isinstance(code, str):  # sys.exit('error: ...')
+        return 1, out.getvalue(), err.getvalue() + code + '\n'
+    return code or 0, out.getvalue(), err.getvalue()
+
+
+def evaluations(stdout):
+    """[(step, train loss, val loss, rest of the line)] of a run's evaluation lines."""
+    return [(int(s), float(t), float(v), rest) for s, t, v, rest in EVAL_LINE.findall(stdout)]
 
 
 class Runs:
-    """train.py processes running in the background, each in its own out_dir root/name."""
+    """Tiny training runs, each in its own out_dir under root, run once and kept for the module."""
 
     def __init__(self, data_dir, root):
-        self.data_dir, self.root, self.procs = data_dir, root, {}
+        self.data_dir, self.root, self.done = data_dir, root, {}
 
-    def start(self, name, args, train=True, launcher=(sys.executable,)):
-        """train=True: a tiny training run that also ships root/name/ship.pt."""
+    def args(self, name, *args):
         out_dir = self.root / name
-        out_dir.mkdir(exist_ok=True)
-        if train:
-            args = [f'--ship_dir={out_dir}', '--ship_ckpt_name=ship.pt', *TINY, *args]
-        cmd = [*launcher, 'train.py', f'--data_dir={self.data_dir}', f'--out_dir={out_dir}', *args]
-        with open(out_dir / 'stdout', 'w') as out, open(out_dir / 'stderr', 'w') as err:
-            self.procs[name] = (subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=out, stderr=err), out_dir)
+        return [f'--data_dir={self.data_dir}', f'--out_dir={out_dir}', f'--ship_dir={out_dir}',
+                '--ship_ckpt_name=ship.pt', *TINY, *args]
 
-    def result(self, name):
-        proc, out_dir = self.procs[name]
-        proc.wait(timeout=300)
-        return subprocess.CompletedProcess(proc.args, proc.returncode, (out_dir / 'stdout').read_text(),
-                                           (out_dir / 'stderr').read_text())
-
-    def trained(self, name):
-        """(out_dir, evaluations [(step, train loss, val loss, rest of the line)]) of a run that succeeded."""
-        r = self.result(name)
-        assert r.returncode == 0, r.stderr
-        evals = [(int(s), float(t), float(v), rest) for s, t, v, rest in EVAL_LINE.findall(r.stdout)]
-        return self.procs[name][1], evals
-
-    def start_after_unmasking(self):
-        """The runs that need the unmasking run's checkpoints, started (once) when it is done."""
-        out_dir, _ = self.trained('unmasking')
-        if 'resume' not in self.procs:
-            self.start('remasking_model', ['--training_type=remasking', '--remasking_corruption=model',
-                                           f'--unmasking_checkpoint={out_dir / "ship.pt"}'])
-            for corruption in ('sampler', 'adversarial'):
-                self.start(f'remasking_{corruption}', ['--training_type=remasking',
-                                                       f'--remasking_corruption={corruption}',
-                                                       f'--unmasking_checkpoint={out_dir / "ship.pt"}'])
-            shutil.copytree(out_dir, self.root / 'resume', ignore=shutil.ignore_patterns('std*'))
-            self.start('resume', ['--training_type=unmasking', '--init_from=resume', f'--max_iters={ITERS + 20}'])
-
-    def stop(self):
-        for proc, _ in self.procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    def trained(self, name, *args):
+        """(out_dir, evaluations, stdout) of run `name`, which must succeed; args only on its first use."""
+        if name not in self.done:
+            code, out, err = train_py(*self.args(name, *args))
+            assert code == 0, err
+            self.done[name] = (self.root / name, evaluations(out), out)
+        return self.done[name]
 
 
 @pytest.fixture(scope='module')
-def runs(tmp_path_factory):
+def data_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp('corpus')
     (folder / 'text.txt').write_text(CORPUS)
-    r = run(PREPARE, str(folder / 'text.txt'), f'--out_dir={folder}')
+    r = subprocess.run([sys.executable, PREPARE, str(folder / 'text.txt'), f'--out_dir={folder}'],
+                       capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    runs = Runs(folder, tmp_path_factory.mktemp('runs'))
-    for name, (args, train) in RUNS.items():
-        runs.start(name, args, train)
-    for name, (args, train) in DDP_RUNS.items():
-        runs.start(name, args, train, launcher=TORCHRUN)
-    yield runs
-    runs.stop()
+    return folder
+
+
+@pytest.fixture(scope='module')
+def ddp(data_dir, tmp_path_factory):
+    """train.py under torchrun, two gloo processes, started at once in the background."""
+    out_dir = tmp_path_factory.mktemp('ddp')
+    args = [f'--data_dir={data_dir}', f'--out_dir={out_dir}', f'--ship_dir={out_dir}', '--ship_ckpt_name=ship.pt',
+            *TINY, '--training_type=unmasking', '--gradient_accumulation_steps=2']
+    with open(out_dir / 'stdout', 'w') as o, open(out_dir / 'stderr', 'w') as e:
+        proc = subprocess.Popen([*TORCHRUN, 'train.py', *args], cwd=ROOT, env=ENV, stdout=o, stderr=e)
+    yield proc, out_dir
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope='module')
+def runs(data_dir, ddp, tmp_path_factory):
+    return Runs(data_dir, tmp_path_factory.mktemp('runs'))
 
 
 def assert_learned(evals):
@@ -154,27 +143,93 @@ def check_checkpoints(out_dir, training_type, evals):
     return info
 
 
-def assert_one_line_error(r, *fragments):
-    assert r.returncode != 0
-    assert 'Traceback' not in r.stderr, r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
+def assert_one_line_error(code, err, *fragments):
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+# -----------------------------------------------------------------------------
+# the objectives and corruptions, as functions
+
+TASK = dict(base_vocab_size=5, mask_token_id=5, wrong_token_id=6)
+
+
+def test_random_positions_have_exactly_the_count_of_each_row_and_vary():
+    g = torch.Generator().manual_seed(0)
+    counts = torch.tensor([0, 1, 7, 12])
+    picks = [train.random_positions(counts, 12, g) for _ in range(20)]
+    assert all(p.sum(dim=1).tolist() == counts.tolist() for p in picks)
+    assert len({tuple(p[2].nonzero().flatten().tolist()) for p in picks}) > 10  # not a fixed choice
+
+
+def test_unmasking_batch_masks_an_exact_count_and_predicts_the_originals_there():
+    chunk = torch.randint(0, 5, (64, 17), generator=torch.Generator().manual_seed(1))
+    x, y = train.unmasking_batch(chunk, torch.Generator().manual_seed(2), train.Task(**TASK, fully_masked_fraction=0.5))
+    masked = x == 5
+    assert (masked.sum(dim=1) >= 1).all() and (masked.sum(dim=1) == 16).sum() > 16  # half of them, and a few by t
+    assert torch.equal(y[masked], chunk[:, :-1][masked]) and (y[~masked] == -1).all()
+    assert torch.equal(x[~masked], chunk[:, :-1][~masked])
+
+
+def test_remasking_batch_marks_wrong_exactly_where_a_character_changed():
+    chunk = torch.randint(0, 5, (64, 17), generator=torch.Generator().manual_seed(1))
+    task = train.Task(**TASK, corrupt=train.corrupt_random)
+    x, y = train.remasking_batch(chunk, torch.Generator().manual_seed(2), task)
+    clean = chunk[:, :-1]
+    changed = x != clean
+    assert changed.any() and (changed.sum(dim=1) == 0).any()  # some rows are left clean on purpose
+    assert (y[changed] == 6).all() and torch.equal(y[~changed], clean[~changed])
+    assert (x < 5).all()
+
+
+class ConstantUnmasker(torch.nn.Module):
+    """Always predicts token 4."""
+
+    def __init__(self):
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, idx):
+        logits = torch.full((*idx.shape, 8), -30.0)
+        logits[..., 4] = 30.0
+        return logits, None
+
+
+def test_model_corruption_is_one_fill_step_of_the_sampler_and_draws_nothing_else():
+    """Regression: the 'model' corruption drew a random corruption first and then overwrote every
+    row with the model's, a draw that shifted the random stream for nothing. Now a batch is the
+    count, the positions and the sampler's fill step, and nothing more, on one generator."""
+    chunk = torch.randint(0, 4, (8, 33), generator=torch.Generator().manual_seed(1))
+    task = train.Task(**TASK, corrupt=train.corrupt_model, unmasker=ConstantUnmasker())
+    g_batch = torch.Generator().manual_seed(3)
+    x, y = train.remasking_batch(chunk, g_batch, task)
+    g = torch.Generator().manual_seed(3)  # the same steps by hand
+    picked = train.random_positions(torch.randint(0, 33, (8,), generator=g), 32, g)
+    expected, _, _ = sample.fill(task.unmasker, torch.where(picked, 5, chunk[:, :-1]), mask_token_id=5,
+                                 base_vocab_size=5, temperature=1.0, generator=g)
+    assert torch.equal(x, expected) and (x[picked] == 4).all() and picked.any()
+    assert torch.equal(g_batch.get_state(), g.get_state())  # and no other draw
+
+
+def test_every_objective_and_corruption_is_in_its_table():
+    assert set(train.OBJECTIVES) == {'unmasking', 'remasking', 'autoregressive'}
+    assert set(train.CORRUPTIONS) == {'random', 'model'}
 
 
 # -----------------------------------------------------------------------------
 # train.py: each objective learns, and its checkpoints are complete
 
 def test_train_unmasking(runs):
-    out_dir, evals = runs.trained('unmasking')
-    runs.start_after_unmasking()
+    out_dir, evals, _ = runs.trained('unmasking', '--training_type=unmasking')
     assert_learned(evals)
     check_checkpoints(out_dir, 'unmasking', evals)
 
 
 def test_train_remasking_random(runs):
-    out_dir, evals = runs.trained('remasking_random')
+    out_dir, evals, _ = runs.trained('remasking_random', '--training_type=remasking', '--remasking_corruption=random')
     assert_learned(evals)
     # the re-masker flags changed characters: precision and recall at P([WRONG]) > 0.5, 0 at the start
     precision, recall = map(float, re.search(r'precision ([\d.]+) recall ([\d.]+)', evals[-1][3]).groups())
@@ -184,52 +239,24 @@ def test_train_remasking_random(runs):
 
 
 def test_train_remasking_model(runs):
-    runs.start_after_unmasking()
-    out_dir, evals = runs.trained('remasking_model')
+    source, _, _ = runs.trained('unmasking', '--training_type=unmasking')
+    out_dir, evals, _ = runs.trained('remasking_model', '--training_type=remasking', '--remasking_corruption=model',
+                                     f'--unmasking_checkpoint={source / "ship.pt"}')
     assert_learned(evals)
     info = check_checkpoints(out_dir, 'remasking', evals)
     assert info['config']['remasking_corruption'] == 'model'
-    assert info['config']['unmasking_checkpoint'] == str(runs.procs['unmasking'][1] / 'ship.pt')
-
-
-def test_train_remasking_unigram(runs):
-    out_dir, evals = runs.trained('remasking_unigram')
-    assert_learned(evals)
-    info = check_checkpoints(out_dir, 'remasking', evals)
-    assert info['config']['remasking_corruption'] == 'unigram'
-
-
-@pytest.mark.parametrize('corruption', ['sampler', 'adversarial'])
-def test_train_remasking_on_the_samplers_own_states(runs, corruption):
-    runs.start_after_unmasking()
-    out_dir, evals = runs.trained(f'remasking_{corruption}')
-    assert_learned(evals)
-    info = check_checkpoints(out_dir, 'remasking', evals)
-    assert info['config']['remasking_corruption'] == corruption
-
-
-def test_train_init_from_a_checkpoint_fine_tunes_its_weights(runs, tmp_path):
-    source, evals = runs.trained('remasking_random')
-    r = run('train.py', f'--data_dir={runs.data_dir}', f'--out_dir={tmp_path}', *TINY, '--max_iters=10',
-            '--lr_decay_iters=10', '--training_type=remasking', f'--init_from={source / "ship.pt"}')
-    assert r.returncode == 0, r.stderr
-    first = EVAL_LINE.findall(r.stdout)[0]
-    assert int(first[0]) == 0 and abs(float(first[2]) - evals[-1][2]) < 0.05  # the source's weights, at step 0
-    _, info = load_checkpoint(os.path.join(tmp_path, 'ckpt.pt'))
-    assert info['iter_num'] == 10  # a new run: fresh optimizer, counted from 0
-    bad = run('train.py', f'--data_dir={runs.data_dir}', f'--out_dir={tmp_path}', *TINY,
-              '--training_type=unmasking', f'--init_from={source / "ship.pt"}')
-    assert_one_line_error(bad, "is a 'remasking' model")
+    assert info['config']['unmasking_checkpoint'] == str(source / 'ship.pt')
 
 
 def test_train_autoregressive(runs):
-    out_dir, evals = runs.trained('autoregressive')
+    out_dir, evals, _ = runs.trained('autoregressive', '--training_type=autoregressive')
     assert_learned(evals)
     check_checkpoints(out_dir, 'autoregressive', evals)
 
 
 def test_train_is_deterministic(runs):
-    (dir_a, evals_a), (dir_b, evals_b) = runs.trained('unmasking'), runs.trained('unmasking_again')
+    (dir_a, evals_a, _), (dir_b, evals_b, _) = (runs.trained(name, '--training_type=unmasking')
+                                                for name in ('unmasking', 'unmasking_again'))
     assert evals_a == evals_b
     a, _ = load_checkpoint(os.path.join(dir_a, 'ckpt.pt'))
     b, _ = load_checkpoint(os.path.join(dir_b, 'ckpt.pt'))
@@ -237,61 +264,97 @@ def test_train_is_deterministic(runs):
 
 
 def test_train_resume(runs):
-    runs.start_after_unmasking()
-    _, before = runs.trained('unmasking')
-    out_dir, evals = runs.trained('resume')
+    source, before, _ = runs.trained('unmasking', '--training_type=unmasking')
+    shutil.copytree(source, runs.root / 'resume')
+    code, out, err = train_py(*runs.args('resume'), '--training_type=unmasking', '--init_from=resume',
+                              f'--max_iters={ITERS + 20}')
+    assert code == 0, err
+    evals = evaluations(out)
     assert evals[0] == before[-1]  # the same weights, evaluated on the same batches
     assert [e[0] for e in evals] == [ITERS, ITERS + 20]
-    assert load_checkpoint(os.path.join(out_dir, 'ckpt.pt'))[1]['iter_num'] == ITERS + 20
+    assert load_checkpoint(os.path.join(runs.root / 'resume', 'ckpt.pt'))[1]['iter_num'] == ITERS + 20
 
 
-def test_train_with_ddp_on_two_processes(runs):
+def test_train_init_from_a_checkpoint_fine_tunes_its_weights(runs, tmp_path):
+    source, evals, _ = runs.trained('remasking_random', '--training_type=remasking', '--remasking_corruption=random')
+    code, out, err = train_py(f'--data_dir={runs.data_dir}', f'--out_dir={tmp_path}', *TINY, '--max_iters=10',
+                              '--lr_decay_iters=10', '--training_type=remasking', f'--init_from={source / "ship.pt"}')
+    assert code == 0, err
+    first = evaluations(out)[0]
+    assert first[0] == 0 and abs(first[2] - evals[-1][2]) < 0.05  # the source's weights, at step 0
+    _, info = load_checkpoint(os.path.join(tmp_path, 'ckpt.pt'))
+    assert info['iter_num'] == 10  # a new run: fresh optimizer, counted from 0
+    code, _, err = train_py(f'--data_dir={runs.data_dir}', f'--out_dir={tmp_path}', *TINY,
+                            '--training_type=unmasking', f'--init_from={source / "ship.pt"}')
+    assert_one_line_error(code, err, "is a 'remasking' model")
+
+
+def test_train_with_ddp_on_two_processes(runs, ddp):
     # gradient_accumulation_steps counts micro-batches over all processes: 2 = one on each
-    out_dir, evals = runs.trained('ddp')
-    stdout = runs.result('ddp').stdout
+    proc, out_dir = ddp
+    assert proc.wait(timeout=300) == 0, (out_dir / 'stderr').read_text()
+    stdout = (out_dir / 'stdout').read_text()
+    evals = evaluations(stdout)
     assert '(1 x 2 x 16 x 32)' in stdout  # accumulation x processes x batch x block per iteration
     assert_learned(evals)  # evaluated and logged once, by process 0
     check_checkpoints(out_dir, 'unmasking', evals)
-    _, single = runs.trained('unmasking')  # one process, one micro-batch of the same size
+    _, single, _ = runs.trained('unmasking', '--training_type=unmasking')  # one process, one micro-batch of the same size
     assert evals[0][1:3] == single[0][1:3]  # the same initial weights and evaluation batches
     assert evals[-1] != single[-1]  # but twice the data per step
-
-
-def test_train_ddp_accumulation_must_split_over_the_processes(runs):
-    r = runs.result('ddp_odd_accumulation')
-    assert r.returncode != 0 and 'Traceback' not in r.stdout
-    assert 'gradient_accumulation_steps=3 must be a multiple of the 2 processes' in r.stderr
 
 
 # -----------------------------------------------------------------------------
 # train.py: bad input is one line, no traceback
 
-def test_train_unknown_training_type(runs):
-    r = runs.result('bad_training_type')
-    assert_one_line_error(r, "unknown training_type 'diffusion'", 'unmasking, remasking, autoregressive')
+@pytest.mark.parametrize('args, fragments', [
+    (['--training_type=diffusion'], ["unknown training_type 'diffusion'", 'unmasking, remasking, autoregressive']),
+    (['--remasking_corruption=unigram'], ["unknown remasking_corruption 'unigram'", 'random, model']),
+    (['--data_dir=nowhere'], ['nowhere/meta.json not found', 'prepare.py']),
+    (['--training_type=remasking', '--remasking_corruption=model', '--unmasking_checkpoint=nowhere/nope.pt'],
+     ['unmasking_checkpoint', 'nowhere/nope.pt', 'not found']),
+    (['--init_from=resume'], ['cannot resume', 'ckpt.pt not found']),
+    (['--init_from=nope.pt'], ["init_from='nope.pt' is neither"]),
+    (['--block_size=100000'], ['fewer than block_size+1']),
+    (['--dtype=float8'], ["unknown dtype 'float8'"]),
+    (['--max_iters=1.5'], ['--max_iters expects int']),
+])
+def test_train_bad_input(data_dir, tmp_path, args, fragments):
+    code, out, err = train_py(f'--data_dir={data_dir}', f'--out_dir={tmp_path}', *TINY, *args)
+    assert_one_line_error(code, err, *fragments)
+    assert not os.path.exists(tmp_path / 'ckpt.pt')
 
 
-def test_train_missing_data_dir(runs):
-    assert_one_line_error(runs.result('no_data'), 'nowhere/meta.json not found', 'prepare.py')
+def test_train_bad_input_in_a_real_process_and_under_torchrun(data_dir, tmp_path):
+    r = subprocess.run([sys.executable, 'train.py', f'--data_dir={data_dir}', '--training_type=diffusion'], cwd=ROOT,
+                       env=ENV, capture_output=True, text=True, timeout=120)
+    assert_one_line_error(r.returncode, r.stderr, "unknown training_type 'diffusion'")
+    assert 'Traceback' not in r.stderr
+    r = subprocess.run([*TORCHRUN, 'train.py', f'--data_dir={data_dir}', f'--out_dir={tmp_path}', *TINY,
+                        '--gradient_accumulation_steps=3'], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode != 0 and 'Traceback' not in r.stdout
+    assert 'gradient_accumulation_steps=3 must be a multiple of the 2 processes' in r.stderr
 
 
-def test_train_missing_unmasking_checkpoint(runs):
-    assert_one_line_error(runs.result('no_unmasker'), 'unmasking_checkpoint', 'nowhere/nope.pt', 'not found')
-    assert not os.path.exists(runs.procs['no_unmasker'][1] / 'ckpt.pt')
-
-
-def test_train_resume_without_checkpoint(runs):
-    assert_one_line_error(runs.result('no_resume_checkpoint'), 'cannot resume', 'ckpt.pt not found')
+def test_importing_train_runs_nothing():
+    code = "import sys; sys.argv = ['train.py', '--bogus=1']; import train; print('ok')"
+    res = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout == 'ok\n' and res.stderr == ''
 
 
 # -----------------------------------------------------------------------------
 # prepare.py
 
-def test_prepare_text_file_round_trips(tmp_path):
+@pytest.fixture
+def prepare_main(run_script):
+    return lambda *args: run_script(os.path.relpath(PREPARE, ROOT), *args)
+
+
+def test_prepare_text_file_round_trips(prepare_main, tmp_path):
     text = "Thy drops of rain,\r\nthy café — and ünïcode.\n" * 20 + "The end."
     (tmp_path / 'in.txt').write_text(text, encoding='utf-8', newline='')
-    r = run(PREPARE, str(tmp_path / 'in.txt'), f'--out_dir={tmp_path / "out"}')
-    assert r.returncode == 0, r.stderr
+    code, out, err = prepare_main(tmp_path / 'in.txt', f'--out_dir={tmp_path / "out"}')
+    assert code == 0, err
     meta = json.loads((tmp_path / 'out' / 'meta.json').read_text(encoding='utf-8'))
     assert meta['chars'] == sorted(set(text)) and meta['vocab_size'] == len(set(text))
     assert '\r' in meta['chars']  # taken exactly as it is
@@ -314,10 +377,10 @@ def test_prepare_normalises_shakespeare():
 
 
 @pytest.mark.parametrize('content', [None, ''])
-def test_prepare_bad_input(tmp_path, content):
+def test_prepare_bad_input(prepare_main, tmp_path, content):
     path = tmp_path / 'in.txt'
     if content is not None:
         path.write_text(content)
-    r = run(PREPARE, str(path), f'--out_dir={tmp_path}')
-    assert_one_line_error(r, str(path), 'not found' if content is None else 'empty')
+    code, out, err = prepare_main(path, f'--out_dir={tmp_path}')
+    assert_one_line_error(code, err, str(path), 'not found' if content is None else 'empty')
     assert not (tmp_path / 'train.bin').exists()

@@ -1,6 +1,6 @@
-# bench.py rows for README's threshold sweep: threshold mode with each shipped remasker, at most
+# eval.py rows for README's threshold sweep: threshold mode with each shipped remasker, at most
 # 100 iterations, over the thresholds below.
-# $ python bench.py config/bench_threshold_sweep.py --plot=assets/quality_threshold.png --out_csv=assets/quality_threshold.csv
+# $ python eval.py config/eval_threshold_sweep.py --plot=assets/quality_threshold.png --out_csv=assets/quality_threshold.csv
 num_samples = 128
 sweep = 'threshold'
 sweep_values = '0.001,0.003,0.005,0.01,0.05,0.2,0.5,0.9'

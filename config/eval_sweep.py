@@ -1,6 +1,6 @@
-# bench.py rows for README's iteration and temperature sweeps: every mode's family once.
-# $ python bench.py config/bench_sweep.py --sweep=iterations --plot=assets/quality_iterations.png --out_csv=assets/quality_iterations.csv
-# $ python bench.py config/bench_sweep.py --sweep=temperature --sweep_values=0.5,0.7,0.8,0.9,1.0,1.2 --plot=assets/quality_temperature.png --out_csv=assets/quality_temperature.csv
+# eval.py rows for README's iteration and temperature sweeps: every mode's family once.
+# $ python eval.py config/eval_sweep.py --sweep=iterations --plot=assets/quality_iterations.png --out_csv=assets/quality_iterations.csv
+# $ python eval.py config/eval_sweep.py --sweep=temperature --sweep_values=0.5,0.7,0.8,0.9,1.0,1.2 --plot=assets/quality_temperature.png --out_csv=assets/quality_temperature.csv
 num_samples = 128
 rows = ';'.join([
     'mode=validation',

@@ -1,0 +1,678 @@
+"""
+Evaluation of the models, one benchmark a run (--benchmark=...): quality (the default: ways of
+generating, each scored by the autoregressive judge) and remasker (how well remaskers flag wrong
+characters). The speed benchmark is bench.py.
+
+quality: for each row of `rows` (a way of generating: mode, remasker, iterations, ...),
+generate num_samples texts with sample.generate() and score each one: bits per character under the
+autoregressive judge (ckpt_judge.pt), the entropy of its characters, distinct word 1- and 2-grams
+and character 4-grams, the share of its words that occur in the training corpus, and the forward
+passes and iterations it took (as generate() counts them). Every number is a mean with a 95%
+confidence interval over the samples. A 'validation' row scores held-out text the same way, as the
+target to compare with. It prints a table, the start of each row's first sample, and last one JSON
+object with every number.
+
+remasker: how well a remasker flags wrong characters. Held-out text (the validation works) is
+corrupted by train.py's corruptions (train.CORRUPTIONS), a share t ~ U(0, 1) of each sequence:
+'random' (uniform random characters) and 'model' (masked, then refilled by the unmasking model's
+samples). A position is wrong where the character differs from the original. For each remasker and
+corruption this prints precision and recall of P([WRONG]) > threshold at the thresholds the guide
+uses, the AUROC of P([WRONG]), and a calibration table; the last line is one JSON object with every
+number.
+
+    $ python eval.py                                          # quality of the default rows
+    $ python eval.py --num_samples=16 --sequence_length=256   # a quick look, on a CPU
+    $ python eval.py --rows="mode=validation;name=r,mode=random,diffusion_iterations=10"
+    $ python eval.py --sweep=iterations --plot=iterations.png --out_json=iterations.json
+    $ python eval.py --benchmark=remasker                     # both shipped remaskers, 16 sequences each
+    $ python eval.py --benchmark=remasker --num_sequences=64 --device=cuda
+
+Rows: one per ';'-separated item, each a comma-separated list of key=value (values are Python
+literals, anything else a string): mode (validation | random | schedule | threshold | mixed, and any
+other mode sample.generate() knows, e.g. confidence), name, remasker (a checkpoint file in out_dir;
+needed by schedule, threshold and mixed), and generate()'s diffusion_iterations, threshold,
+temperature, remasking_schedule, start_ratio, end_ratio (defaults: generate()'s, which are sample.py's).
+"""
+
+import csv
+import importlib.util
+import inspect
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections import Counter
+
+import numpy as np
+import torch
+
+import sample
+import train
+from configurator import configure, knobs, parse_literal, run_main
+from model import build_tokenizer, device_name, synchronize, wrong_probability
+
+# The default quality rows. random-59 and confidence-59 cost what the 30-iteration remasker rows do
+# (30 unmasker + 29 remasker passes), so they compare at equal compute.
+_NAIVE = 'ckpt_remasking_naive_4400.pt'
+_MODEL = 'ckpt_remasking_model.pt'
+_DEFAULT_ROWS = ';'.join([
+    'name=validation,mode=validation',
+    'name=random-30,mode=random,diffusion_iterations=30',
+    'name=random-59,mode=random,diffusion_iterations=59',
+    f'name=schedule-naive,mode=schedule,diffusion_iterations=30,remasker={_NAIVE}',
+    f'name=threshold-naive,mode=threshold,threshold=0.005,diffusion_iterations=30,remasker={_NAIVE}',
+    f'name=mixed-naive,mode=mixed,threshold=0.01,diffusion_iterations=30,remasker={_NAIVE}',
+    f'name=schedule-model,mode=schedule,diffusion_iterations=30,remasker={_MODEL}',
+    f'name=threshold-model,mode=threshold,threshold=0.005,diffusion_iterations=30,remasker={_MODEL}',
+    f'name=mixed-model,mode=mixed,threshold=0.01,diffusion_iterations=30,remasker={_MODEL}',
+    'name=confidence-59,mode=confidence,diffusion_iterations=59',
+])
+
+# -----------------------------------------------------------------------------
+benchmark = 'quality'  # 'quality' | 'remasker'
+# both benchmarks
+out_dir = 'checkpoints'  # where the checkpoints are
+checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (generates; 'model' corruption)
+data_dir = 'data/shakespeare_char'  # train.bin (corpus words) and val.bin (held-out text) from prepare.py
+sequence_length = 1024  # tokens per sample / sequence
+batch_size: int | None = None  # sequences per generate() call or forward pass; None: 64 (quality), 8 (remasker)
+device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu' | 'cuda' | 'cuda:N'
+seed = 1337  # which samples and held-out windows; each batch is seeded with (seed, batch index)
+# quality
+judge_name = 'ckpt_judge.pt'  # the autoregressive judge that scores bits per character (always float32)
+dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # of the generating models: 'float32' | 'bfloat16' | 'float16'
+rows = _DEFAULT_ROWS  # ';'-separated rows of comma-separated key=value (see the docstring)
+num_samples = 256  # samples per row
+sweep = ''  # '' | 'iterations' | 'threshold' | 'temperature': expand the rows over sweep_values
+sweep_values = ''  # comma-separated values to sweep; '' = the sweep's defaults (SWEEP_DEFAULTS)
+show_chars = 200  # characters of each row's first sample to print
+out_json = ''  # also write the JSON result to this file
+out_csv = ''  # also write one CSV line per row to this file
+plot = ''  # a .png path: bpc and entropy against forward passes per sample (needs matplotlib)
+# remasker
+remaskers = 'ckpt_remasking_naive_4400.pt,ckpt_remasking_model.pt'  # comma-separated remasking checkpoints
+num_sequences = 16  # validation sequences per corruption
+thresholds = '0.003,0.005,0.01,0.05,0.5'  # P([WRONG]) thresholds to report (comma-separated)
+# -----------------------------------------------------------------------------
+_knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
+
+DEFAULT_BATCH_SIZE = {'quality': 64, 'remasker': 8}
+
+
+# -----------------------------------------------------------------------------
+# the metrics, all of them: small pure functions of arrays, tensors and strings
+
+LETTER = r"[^\W\d_]"  # a letter in any script
+WORD = re.compile(rf"(?:{LETTER}|')*{LETTER}(?:{LETTER}|')*")  # a maximal run of letters and apostrophes
+
+
+def words(text):
+    """The words of text, lowercased: maximal runs of letters and apostrophes (with a letter in them)."""
+    return WORD.findall(text.lower())
+
+
+def distinct_ratio(items):
+    """Distinct items / items; NaN for none."""
+    return len(set(items)) / len(items) if items else float('nan')
+
+
+def word_ngrams(text, n):
+    ws = words(text)
+    return [tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)]
+
+
+def char_ngrams(text, n):
+    return [text[i:i + n] for i in range(len(text) - n + 1)]
+
+
+def distinct_words(text, n):
+    """Distinct word n-grams / word n-grams of text."""
+    return distinct_ratio(word_ngrams(text, n))
+
+
+def distinct_chars(text, n=4):
+    """Distinct character n-grams / character n-grams of text."""
+    return distinct_ratio(char_ngrams(text, n))
+
+
+def char_entropy(text):
+    """Entropy in bits of text's own character histogram: 'aabb' -> 1, 'aaaa' -> 0."""
+    counts = np.array(list(Counter(text).values()), dtype=np.float64)
+    if counts.size == 0:
+        return float('nan')
+    p = counts / counts.sum()
+    return float((p * np.log2(1 / p)).sum())
+
+
+def corpus_word_share(text, corpus_words):
+    """The share of text's words (with repeats) found in the set corpus_words; NaN for no words."""
+    ws = words(text)
+    if not ws:
+        return float('nan')
+    return sum(w in corpus_words for w in ws) / len(ws)
+
+
+def bits_per_char(logits, tokens, base_vocab_size):
+    """Mean over positions 1..L-1 of -log2 p(x_t | x_<t) under a causal model's logits (B, L, V)
+    for tokens (B, L), with the logits restricted to the base vocabulary. Returns (B,).
+    (Bits per token: per character for the character tokenizer.)"""
+    logp = torch.log_softmax(logits[:, :-1, :base_vocab_size].float(), dim=-1)  # position t-1 predicts x_t
+    nll = -logp.gather(-1, tokens[:, 1:, None]).squeeze(-1)  # (B, L-1), nats
+    return nll.mean(dim=1) / math.log(2)
+
+
+def text_metrics(text, corpus_words):
+    """The text-only metrics of one sample, by name."""
+    return {'entropy': char_entropy(text),
+            'distinct_1': distinct_words(text, 1),
+            'distinct_2': distinct_words(text, 2),
+            'distinct_char4': distinct_chars(text, 4),
+            'corpus_word_share': corpus_word_share(text, corpus_words)}
+
+
+def mean_ci(values):
+    """(mean, 95% confidence half-width 1.96 * sample std / sqrt(n)) of the finite values; NaN where
+    there are too few."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float('nan'), float('nan')
+    if v.size == 1:
+        return float(v[0]), float('nan')
+    return float(v.mean()), float(1.96 * v.std(ddof=1) / math.sqrt(v.size))
+
+
+def auroc(scores, labels):
+    """Area under the ROC curve: the probability that a random wrong position scores above a random
+    right one (ties count half), by the rank-sum formula."""
+    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=bool)
+    n_pos, n_neg = labels.sum(), (~labels).sum()
+    if n_pos == 0 or n_neg == 0:
+        return float('nan')
+    order = scores.argsort(kind='mergesort')
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    # average ranks over ties
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    avg = first + (counts - 1) / 2.0 + 1.0
+    ranks[order] = np.repeat(avg, counts)
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def precision_recall(scores, labels, threshold):
+    flagged = np.asarray(scores) > threshold
+    labels = np.asarray(labels, dtype=bool)
+    tp = (flagged & labels).sum()
+    return (float(tp / flagged.sum()) if flagged.sum() else float('nan'),
+            float(tp / labels.sum()) if labels.sum() else float('nan'))
+
+
+def calibration(scores, labels, edges=(0, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 1.0)):
+    """Rows (low, high, count, mean P([WRONG]), share actually wrong) per bin of P([WRONG])."""
+    scores, labels = np.asarray(scores), np.asarray(labels, dtype=bool)
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (scores >= lo) & ((scores < hi) if hi < 1.0 else (scores <= hi))
+        if inside.any():
+            rows.append((lo, hi, int(inside.sum()), float(scores[inside].mean()), float(labels[inside].mean())))
+    return rows
+
+
+# -----------------------------------------------------------------------------
+# remasker diagnostics
+
+@torch.no_grad()
+def remasker_scores(remasker, chunks, task, generator, batch_size):
+    """P([WRONG]) and wrongness labels, flattened, for validation text chunks (N, T+1) made into
+    remasking batches exactly as train.py makes them, with task.corrupt."""
+    scores, labels = [], []
+    for i in range(0, chunks.size(0), batch_size):
+        x, y = train.remasking_batch(chunks[i:i + batch_size], generator, task)
+        logits, _ = remasker(x)
+        scores.append(wrong_probability(logits, task.wrong_token_id).flatten().cpu())
+        labels.append((y == task.wrong_token_id).flatten().cpu())
+    return torch.cat(scores).numpy(), torch.cat(labels).numpy()
+
+
+def run_remasker():
+    bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['remasker']
+    ths = [float(t) for t in thresholds.split(',')]
+    sample.check_device(device, 'float32')
+    unmasker, u, _, _ = sample.load_models(checkpoint_name, out_dir=out_dir, device=device, dtype='float32',
+                                           sequence_length=sequence_length)
+    models = {}
+    for name in remaskers.split(','):
+        models[name], r = sample.load_model(name, 'remasking', 'remaskers', out_dir=out_dir, device=device,
+                                            dtype='float32')
+        sample.check_compatible(u, r)
+    chunks = validation_tokens(u['base_vocab_size'], num_sequences, sequence_length + 1)
+    hardware = device_name(device)
+    print(f"remasker diagnostics on {num_sequences} x {sequence_length} validation characters ({hardware})")
+    results = []
+    for name, remasker in models.items():
+        for corruption in ('random', 'model'):
+            t0 = time.perf_counter()
+            g = torch.Generator(device=device).manual_seed(seed)
+            task = train.Task(base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
+                              wrong_token_id=u['wrong_token_id'], corrupt=train.CORRUPTIONS[corruption],
+                              unmasker=unmasker)
+            scores, labels = remasker_scores(remasker, chunks, task, g, bs)
+            row = {'remasker': name, 'corruption': corruption, 'positions': int(len(labels)),
+                   'wrong_share': float(labels.mean()), 'auroc': auroc(scores, labels),
+                   'mean_p_wrong_right': float(scores[~labels].mean()),
+                   'mean_p_wrong_wrong': float(scores[labels].mean()),
+                   'at_threshold': {str(t): dict(zip(('precision', 'recall'), precision_recall(scores, labels, t)))
+                                    for t in ths},
+                   'calibration': calibration(scores, labels)}
+            results.append(row)
+            print(f"\n{name}, {corruption} corruption: {row['wrong_share']:.1%} of positions wrong, "
+                  f"AUROC {row['auroc']:.3f}, mean P([WRONG]) {row['mean_p_wrong_wrong']:.3f} where wrong, "
+                  f"{row['mean_p_wrong_right']:.3f} where right ({time.perf_counter() - t0:.1f}s)")
+            print("  threshold  precision  recall")
+            for t, pr in row['at_threshold'].items():
+                print(f"  {t:>9}  {pr['precision']:9.3f}  {pr['recall']:6.3f}")
+            print("  P([WRONG]) bin   positions  mean P([WRONG])  share wrong")
+            for lo, hi, n, p, w in row['calibration']:
+                print(f"  [{lo:.2f}, {hi:.2f}]  {n:>10}  {p:15.3f}  {w:11.3f}")
+    print(json.dumps({'what': 'remasker', 'hardware': hardware, 'num_sequences': num_sequences,
+                      'sequence_length': sequence_length, 'results': results}))
+
+
+# -----------------------------------------------------------------------------
+# rows and sweeps
+
+ROW_KEYS = ('name', 'mode', 'remasker', 'diffusion_iterations', 'threshold', 'temperature',
+            'remasking_schedule', 'start_ratio', 'end_ratio')
+GENERATE_KEYS = ROW_KEYS[3:]  # passed to sample.generate() as they are
+GENERATE_DEFAULTS = {k: inspect.signature(sample.generate).parameters[k].default for k in GENERATE_KEYS}
+SWEEPS = {'iterations': 'diffusion_iterations', 'threshold': 'threshold', 'temperature': 'temperature'}
+SWEEP_DEFAULTS = {'iterations': '5,10,20,30,50,100', 'threshold': '0.001,0.003,0.005,0.01,0.03,0.1',
+                  'temperature': '0.5,0.7,0.8,0.9,1.0'}
+SWEEP_LABELS = {'iterations': 'T', 'threshold': 'th', 'temperature': 'temp'}
+
+
+def parse_row(item):
+    """'name=x,mode=random,diffusion_iterations=10' -> {'name': 'x', 'mode': 'random', ...}, as given."""
+    row = {}
+    for part in item.split(','):
+        if not part.strip():
+            continue
+        if '=' not in part:
+            raise ValueError(f"rows: {part.strip()!r} in row {item!r} is not key=value")
+        key, raw = (s.strip() for s in part.split('=', 1))
+        if key not in ROW_KEYS:
+            raise ValueError(f"rows: unknown key {key!r} in row {item!r}; known: {', '.join(ROW_KEYS)}")
+        if key in row:
+            raise ValueError(f"rows: {key!r} given twice in row {item!r}")
+        row[key] = parse_literal(raw)
+    return row
+
+
+def default_name(row):
+    name = row['mode']
+    if row.get('remasker'):
+        name += '-' + os.path.splitext(os.path.basename(row['remasker']))[0]
+    return f"{name}-{row['diffusion_iterations']}"
+
+
+def complete_row(row, item):
+    """Fill in a parsed row's defaults and check what can be checked without the models."""
+    if 'mode' not in row:
+        raise ValueError(f"rows: row {item!r} has no mode=")
+    mode = row['mode']
+    known = ('validation',) + tuple(sample.MODES)
+    if mode not in known:
+        raise ValueError(f"rows: unknown mode {mode!r} in row {item!r}; choose one of {', '.join(known)} "
+                         f"(the modes this sample.generate() knows, and validation)")
+    if mode == 'validation':
+        extra = sorted(set(row) - {'name', 'mode'})
+        if extra:
+            raise ValueError(f"rows: a validation row takes only name, got {', '.join(extra)} in {item!r}")
+        name = str(row.get('name', 'validation'))
+        return {'name': name, 'family': name, 'mode': 'validation', 'remasker': None, **dict.fromkeys(GENERATE_KEYS)}
+    row = {**GENERATE_DEFAULTS, **row}
+    if mode == 'mixed' and row['threshold'] is None:
+        row['threshold'] = sample.MIXED_DEFAULT_THRESHOLD  # what generate() takes for None, named in the results
+    if mode == 'threshold' and row['threshold'] is None:
+        raise ValueError(f"rows: threshold mode needs threshold=<P([WRONG]) in (0, 1)> in row {item!r}")
+    if mode not in sample.NEEDS_REMASKER and row.get('remasker'):
+        raise ValueError(f"rows: {mode} mode uses no remasker, but row {item!r} names one")
+    if mode in sample.NEEDS_REMASKER and not row.get('remasker'):
+        raise ValueError(f"rows: {mode} mode needs a remasker (remasker=<file in out_dir>) in row {item!r}")
+    row['remasker'] = str(row['remasker']) if row.get('remasker') else None  # a file name, whatever it looks like
+    row['name'] = str(row['name']) if 'name' in row else default_name(row)
+    row['family'] = row['name']
+    return row
+
+
+def parse_rows(text):
+    """The `rows` knob -> a list of complete rows (dicts)."""
+    items = [item.strip() for item in text.split(';') if item.strip()]
+    if not items:
+        raise ValueError("rows is empty; give at least one row, e.g. --rows=mode=validation")
+    return [complete_row(parse_row(item), item) for item in items]
+
+
+def parse_sweep_values(sweep, text):
+    """The sweep_values knob -> a list of values ('' = the sweep's defaults)."""
+    if sweep not in SWEEPS:
+        raise ValueError(f"unknown sweep {sweep!r}; choose '', {', '.join(repr(s) for s in SWEEPS)}")
+    text = text or SWEEP_DEFAULTS[sweep]
+    values = [parse_literal(v.strip()) for v in text.split(',') if v.strip()]
+    if not values:
+        raise ValueError("sweep_values is empty")
+    return values
+
+
+def expand_sweep(rows, sweep, values):
+    """Rows for a sweep: validation rows once, as the reference; then each row that the sweep varies
+    (every generating row; for 'threshold' the threshold-mode rows) once per value, named
+    '<name> <label>=<value>' and grouped in the family '<name>'."""
+    if not sweep:
+        return rows
+    if sweep not in SWEEPS:
+        raise ValueError(f"unknown sweep {sweep!r}; choose '', {', '.join(repr(s) for s in SWEEPS)}")
+    key, label = SWEEPS[sweep], SWEEP_LABELS[sweep]
+    out = [row for row in rows if row['mode'] == 'validation']
+    swept = [row for row in rows if row['mode'] != 'validation' and (sweep != 'threshold' or row['mode'] == 'threshold')]
+    if not swept:
+        what = 'threshold-mode rows' if sweep == 'threshold' else 'rows that generate'
+        raise ValueError(f"sweep={sweep!r} needs {what} in rows")
+    for row in swept:
+        for v in values:
+            out.append({**row, key: v, 'name': f"{row['name']} {label}={v}", 'family': row['name']})
+    return out
+
+
+def check_rows(rows):
+    """Every row's settings, checked by sample.check_settings before anything is loaded."""
+    names = [row['name'] for row in rows]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"rows: names must differ, {', '.join(repr(n) for n in twice)} used more than once")
+    for row in rows:
+        if row['mode'] == 'validation':
+            continue
+        try:
+            sample.check_settings(row['mode'], sequence_length=sequence_length, batch_size=batch_size or 1,
+                                  num_samples=num_samples, **{k: row[k] for k in GENERATE_KEYS})
+        except ValueError as e:
+            raise ValueError(f"row {row['name']!r}: {e}") from None
+
+
+# -----------------------------------------------------------------------------
+# the quality benchmark
+
+def require_matplotlib():
+    if importlib.util.find_spec('matplotlib') is None:
+        raise ValueError(f"plot={plot!r} needs matplotlib, which is not installed: pip install matplotlib, "
+                         f"or leave plot unset")
+
+
+def check_output_path(knob, path):
+    folder = os.path.dirname(path) or '.'
+    if path and not os.path.isdir(folder):
+        raise ValueError(f"{knob}={path!r}: folder {folder} does not exist")
+
+
+def read_tokens(path, vocab_size):
+    """A .bin of uint16 token ids from prepare.py, checked against the checkpoints' vocabulary."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} not found; make it first: python data/shakespeare_char/prepare.py")
+    data = np.memmap(path, dtype=np.uint16, mode='r')
+    if len(data) and int(data.max()) >= vocab_size:
+        raise ValueError(f"{path} holds token id {int(data.max())}, but the checkpoints' tokenizer has "
+                         f"{vocab_size} tokens: is data_dir the data the models were trained on?")
+    return data
+
+
+def corpus_word_set(tokenizer, vocab_size):
+    """Every word of data_dir/train.bin, decoded with the checkpoints' tokenizer."""
+    data = read_tokens(os.path.join(data_dir, 'train.bin'), vocab_size)
+    return set(words(tokenizer.decode(data.tolist())))
+
+
+def validation_tokens(vocab_size, n, length):
+    """n random windows of length tokens from data_dir/val.bin, (n, length), seeded."""
+    data = read_tokens(os.path.join(data_dir, 'val.bin'), vocab_size)
+    if len(data) <= length:
+        raise ValueError(f"{data_dir}/val.bin has {len(data)} tokens, too few for windows of {length}")
+    starts = np.random.default_rng(seed).integers(0, len(data) - length, n)
+    return torch.from_numpy(np.stack([data[s:s + length] for s in starts]).astype(np.int64)).to(device)
+
+
+def load_models(rows):
+    """(unmasker, its info, judge, {remasker file: remasker}), each checked against the unmasker
+    by sample.py's own loading functions."""
+    unmasker, u, _, _ = sample.load_models(checkpoint_name, out_dir=out_dir, device=device, dtype=dtype,
+                                           sequence_length=sequence_length)
+    judge, j = sample.load_model(judge_name, 'autoregressive', 'judge_name', out_dir=out_dir, device=device,
+                                 dtype='float32')
+    if j['tokenizer'] != u['tokenizer'] or j['base_vocab_size'] != u['base_vocab_size']:
+        raise ValueError(f"the judge {j['path']} and {u['path']} have different vocabularies")
+    if sequence_length > j['model_args']['block_size']:
+        raise ValueError(f"sequence_length {sequence_length} exceeds the block_size "
+                         f"{j['model_args']['block_size']} of {j['path']}")
+    remasker_models = {}
+    for name in dict.fromkeys(row['remasker'] for row in rows if row['remasker']):
+        model, r = sample.load_model(name, 'remasking', f'remasker={name}', out_dir=out_dir, device=device,
+                                     dtype=dtype)
+        sample.check_compatible(u, r)
+        remasker_models[name] = model
+    return unmasker, u, judge, remasker_models
+
+
+def generate_row(row, unmasker, remasker, u, bs):
+    """num_samples samples for one row: (tokens (N, L), per-sample unmasker passes, remasker passes,
+    wall seconds of generation). The passes are generate()'s own count; each iteration a sample
+    needed ran the unmasker over it once, so its unmasker passes are its iterations."""
+    settings = {k: row[k] for k in GENERATE_KEYS}
+    tokens, unmasker_passes, remasker_passes = [], [], []
+    seconds = 0.0
+    for b, start in enumerate(range(0, num_samples, bs)):
+        n = min(bs, num_samples - start)
+        generator = torch.Generator(device=device).manual_seed(sample.batch_seed(seed, b))
+        synchronize(device)
+        t0 = time.perf_counter()
+        x, info = sample.generate(unmasker, remasker, batch_size=n, sequence_length=sequence_length,
+                                  base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
+                                  wrong_token_id=u['wrong_token_id'], mode=row['mode'], generator=generator,
+                                  **settings)
+        synchronize(device)
+        seconds += time.perf_counter() - t0
+        tokens.append(x)
+        unmasker_passes += info['unmasker_passes'].tolist()
+        remasker_passes += info['remasker_passes'].tolist()
+    return torch.cat(tokens), unmasker_passes, remasker_passes, seconds
+
+
+@torch.no_grad()
+def judge_bpc(judge, tokens, base_vocab_size, bs):
+    """Bits per character of each row of tokens (N, L) under the judge, bs rows at a time."""
+    out = []
+    for i in range(0, tokens.size(0), bs):
+        chunk = tokens[i:i + bs]
+        logits, _ = judge(chunk)
+        out.append(bits_per_char(logits, chunk, base_vocab_size).cpu())
+    return torch.cat(out).numpy()
+
+
+def _finite(x):
+    """x, or None where it is not a finite number (JSON has no NaN)."""
+    return x if math.isfinite(x) else None
+
+
+def run_row(row, models, tokenizer, corpus_words, bs, hardware):
+    """Generate (or read) one row's samples and score them: the row's result, a dict."""
+    unmasker, u, judge, remasker_models = models
+    if row['mode'] == 'validation':
+        t0 = time.perf_counter()
+        tokens = validation_tokens(u['base_vocab_size'], num_samples, sequence_length)
+        seconds = time.perf_counter() - t0
+        unmasker_passes = remasker_passes = [0] * num_samples
+    else:
+        remasker = remasker_models[row['remasker']] if row['remasker'] else None
+        tokens, unmasker_passes, remasker_passes, seconds = generate_row(row, unmasker, remasker, u, bs)
+    texts = [tokenizer.decode(t) for t in tokens.tolist()]
+    per_sample = {'bpc': judge_bpc(judge, tokens, u['base_vocab_size'], bs)}
+    by_text = [text_metrics(text, corpus_words) for text in texts]
+    for key in by_text[0]:
+        per_sample[key] = [m[key] for m in by_text]
+    per_sample['forward_passes'] = [a + b for a, b in zip(unmasker_passes, remasker_passes)]
+    per_sample['unmasker_passes'] = unmasker_passes
+    per_sample['remasker_passes'] = remasker_passes
+    per_sample['iterations'] = unmasker_passes
+    metrics = {}
+    for key, values in per_sample.items():
+        mean, ci = mean_ci(values)
+        metrics[key] = {'mean': _finite(mean), 'ci95': _finite(ci)}
+    result = {k: row.get(k) for k in ('name', 'family', 'mode', 'remasker') + GENERATE_KEYS}
+    result.update({'num_samples': num_samples, 'sequence_length': sequence_length, 'metrics': metrics,
+                   'seconds_per_sample': seconds / num_samples, 'hardware': hardware,
+                   'first_sample': texts[0][:show_chars]})
+    return result
+
+
+def _fmt(x, spec):
+    return format(x, spec) if x is not None else 'nan'
+
+
+def table(results):
+    """One line per row: name, bpc +- ci, entropy +- ci, distinct ratios, corpus words, cost."""
+    width = max(len('row'), *(len(r['name']) for r in results))
+    lines = [f"{'row':<{width}}  {'bpc':^14}  {'entropy':^14}  {'dist-1':>6}  {'dist-2':>6}  {'char-4':>6}  "
+             f"{'corpus':>6}  {'passes':>7}  {'iters':>6}  {'s/sample':>8}"]
+    for r in results:
+        m = r['metrics']
+        lines.append(
+            f"{r['name']:<{width}}  "
+            f"{_fmt(m['bpc']['mean'], '.3f'):>6} ± {_fmt(m['bpc']['ci95'], '.3f'):<5}  "
+            f"{_fmt(m['entropy']['mean'], '.3f'):>6} ± {_fmt(m['entropy']['ci95'], '.3f'):<5}  "
+            f"{_fmt(m['distinct_1']['mean'], '.3f'):>6}  {_fmt(m['distinct_2']['mean'], '.3f'):>6}  "
+            f"{_fmt(m['distinct_char4']['mean'], '.3f'):>6}  {_fmt(m['corpus_word_share']['mean'], '.3f'):>6}  "
+            f"{_fmt(m['forward_passes']['mean'], '.1f'):>7}  {_fmt(m['iterations']['mean'], '.1f'):>6}  "
+            f"{r['seconds_per_sample']:>8.4f}")
+    return '\n'.join(lines)
+
+
+CSV_FIELDS = ('name', 'family', 'mode', 'remasker') + GENERATE_KEYS + ('num_samples', 'sequence_length')
+
+
+def write_csv(path, results):
+    metric_names = list(results[0]['metrics'])
+    header = list(CSV_FIELDS) + [f"{m}_{s}" for m in metric_names for s in ('mean', 'ci95')] + \
+        ['seconds_per_sample', 'hardware']
+    with open(path, 'w', newline='', encoding='utf-8') as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for r in results:
+            values = [r[k] for k in CSV_FIELDS]
+            values += [r['metrics'][m][s] for m in metric_names for s in ('mean', 'ci95')]
+            writer.writerow(values + [r['seconds_per_sample'], r['hardware']])
+
+
+def plot_results(path, results):
+    """bpc (left) and entropy (right) against forward passes per sample, one line per row family;
+    validation rows are dashed horizontal lines."""
+    import matplotlib
+    matplotlib.use('Agg')  # files only, no display needed
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    families = {}
+    for r in results:
+        families.setdefault(r['family'], []).append(r)
+    for ax, metric, label in ((axes[0], 'bpc', 'bits per character (judge)'),
+                              (axes[1], 'entropy', 'character entropy (bits)')):
+        for family, members in families.items():
+            if members[0]['mode'] == 'validation':
+                ax.axhline(members[0]['metrics'][metric]['mean'], color='gray', linestyle='--', label=family)
+                continue
+            members = sorted(members, key=lambda r: r['metrics']['forward_passes']['mean'])
+            ax.errorbar([r['metrics']['forward_passes']['mean'] for r in members],
+                        [r['metrics'][metric]['mean'] for r in members],
+                        yerr=[r['metrics'][metric]['ci95'] or 0.0 for r in members],
+                        marker='o', capsize=3, label=family)
+        ax.set_xscale('log')
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 1, 2, 5, 10, 20, 50, ...
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel('forward passes per sample (unmasker + remasker)')
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"{results[0]['num_samples']} samples x {results[0]['sequence_length']} tokens per point, "
+                 f"{results[0]['hardware']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def run_quality():
+    # everything that can be checked is checked before the (long) work starts
+    sample.check_device(device, dtype)
+    for name, value in (('num_samples', num_samples), ('sequence_length', sequence_length), ('batch_size', batch_size)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    if show_chars < 0:
+        raise ValueError(f"show_chars must be at least 0, got {show_chars}")
+    for knob, path in (('out_json', out_json), ('out_csv', out_csv), ('plot', plot)):
+        check_output_path(knob, path)
+    if plot:
+        require_matplotlib()
+    values = parse_sweep_values(sweep, sweep_values) if sweep else None
+    bench_rows = expand_sweep(parse_rows(rows), sweep, values)
+    check_rows(bench_rows)
+    bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['quality']
+
+    t0 = time.perf_counter()
+    models = load_models(bench_rows)
+    u = models[1]
+    tokenizer = build_tokenizer(u['tokenizer'])
+    corpus_words = corpus_word_set(tokenizer, u['base_vocab_size'])
+    hardware = device_name(device)
+    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    log(f"loaded the models and {len(corpus_words)} corpus words in {time.perf_counter() - t0:.1f}s")
+
+    results = []
+    for i, row in enumerate(bench_rows):
+        t1 = time.perf_counter()
+        results.append(run_row(row, models, tokenizer, corpus_words, bs, hardware))
+        log(f"row {i + 1}/{len(bench_rows)} {row['name']}: bpc {_fmt(results[-1]['metrics']['bpc']['mean'], '.3f')} "
+            f"({time.perf_counter() - t1:.1f}s)")
+
+    summary = {'what': 'quality', 'hardware': hardware, 'device': device, 'dtype': dtype,
+               'checkpoint': checkpoint_name, 'judge': judge_name, 'num_samples': num_samples,
+               'sequence_length': sequence_length, 'batch_size': bs, 'seed': seed, 'sweep': sweep,
+               'rows': results}
+    # the files first, so that `python eval.py | head` loses none of them
+    if out_json:
+        with open(out_json, 'w', encoding='utf-8') as f:
+            json.dump(summary, f, indent=1)
+    if out_csv:
+        write_csv(out_csv, results)
+    if plot:
+        plot_results(plot, results)
+    print(f"quality of {num_samples} samples x {sequence_length} tokens per row; {hardware}, {device} {dtype}; "
+          f"judge {judge_name}; mean ± 95% CI; passes and iterations per sample")
+    print(table(results))
+    for r in results:
+        print(f"\n{r['name']}: {r['first_sample']!r}")
+    print(json.dumps(summary))
+
+
+def main():
+    configure(globals(), sys.argv[1:], keys=_knobs)
+    if benchmark not in BENCHMARKS:
+        raise ValueError(f"unknown benchmark {benchmark!r}; choose one of {', '.join(BENCHMARKS)} "
+                         f"(the speed benchmark is bench.py)")
+    BENCHMARKS[benchmark]()
+
+
+BENCHMARKS = {'quality': run_quality, 'remasker': run_remasker}
+
+
+if __name__ == '__main__':
+    run_main(main)

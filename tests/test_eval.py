@@ -1,0 +1,333 @@
+"""eval.py: the metrics on known inputs, the row syntax, and the script end to end on tiny checkpoints
+and a tiny corpus."""
+
+import csv
+import importlib
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, assert_error_line, tiny_checkpoint
+import sample  # noqa: E402
+
+evaluation = importlib.import_module('eval')  # eval.py, under a name that leaves the builtin eval() alone
+
+
+# -----------------------------------------------------------------------------
+# per-sample metrics
+
+def test_char_entropy_matches_hand_computed_values():
+    assert evaluation.char_entropy('aabb') == pytest.approx(1.0)
+    assert evaluation.char_entropy('aaaa') == 0.0
+    assert evaluation.char_entropy('abcd') == pytest.approx(2.0)
+    assert evaluation.char_entropy('aaab') == pytest.approx(-(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)))
+
+
+def test_words_are_lowercased_runs_of_letters_and_apostrophes():
+    assert evaluation.words("O'er the HILL's top, 12 men--and\nyou!") == ["o'er", 'the', "hill's", 'top', 'men', 'and', 'you']
+    assert evaluation.words("'' -- 42") == []
+
+
+def test_repeated_text_has_low_distinct_n_and_distinct_words_have_one():
+    text = 'ab ab ab ab'
+    assert evaluation.distinct_words(text, 1) == pytest.approx(1 / 4)
+    assert evaluation.distinct_words(text, 2) == pytest.approx(1 / 3)
+    assert evaluation.distinct_chars('aaaaaaaa', 4) == pytest.approx(1 / 5)
+    assert evaluation.distinct_words('one two three four five', 1) == 1.0
+    assert evaluation.distinct_words('one two three four five', 2) == 1.0
+    assert evaluation.distinct_chars('abcdefgh', 4) == 1.0
+    assert math.isnan(evaluation.distinct_words('', 1)) and math.isnan(evaluation.distinct_words('one', 2))
+
+
+def test_corpus_word_share_all_in_and_none_in():
+    corpus = {'the', 'cat', "o'er"}
+    assert evaluation.corpus_word_share("The cat, o'er THE cat.", corpus) == 1.0
+    assert evaluation.corpus_word_share('dog bird fish', corpus) == 0.0
+    assert evaluation.corpus_word_share('the dog', corpus) == 0.5
+    assert math.isnan(evaluation.corpus_word_share('... 42', corpus))
+
+
+BASE, V = 5, 8  # 5 real tokens, then [MASK], [WRONG] and padding
+
+
+def test_bits_per_char_of_a_judge_certain_of_the_truth_is_zero():
+    tokens = torch.tensor([[0, 3, 1, 4, 4, 2], [2, 2, 0, 1, 3, 0]])
+    logits = torch.zeros(2, 6, V)
+    logits[..., BASE:] = 100.0  # special ids are left out before the softmax
+    for b in range(2):
+        for t in range(5):
+            logits[b, t, tokens[b, t + 1]] = 60.0  # position t predicts token t+1
+    bpc = evaluation.bits_per_char(logits, tokens, BASE)
+    assert bpc.shape == (2,)
+    assert bpc.abs().max() < 1e-6
+
+
+def test_bits_per_char_under_uniform_logits_is_log2_of_the_base_vocabulary():
+    tokens = torch.randint(0, BASE, (3, 10), generator=torch.Generator().manual_seed(0))
+    logits = torch.zeros(3, 10, V)
+    logits[..., BASE:] = 100.0
+    assert evaluation.bits_per_char(logits, tokens, BASE).tolist() == pytest.approx([math.log2(BASE)] * 3)
+
+
+def test_mean_ci_is_mean_and_196_standard_errors_ignoring_nan():
+    mean, ci = evaluation.mean_ci([1.0, 2.0, 3.0, float('nan')])
+    assert mean == pytest.approx(2.0) and ci == pytest.approx(1.96 * 1.0 / math.sqrt(3))
+    assert evaluation.mean_ci([4.0, 4.0]) == (4.0, 0.0)
+    assert math.isnan(evaluation.mean_ci([float('nan')])[0])
+
+
+# -----------------------------------------------------------------------------
+# remasker diagnostics
+
+def test_perfect_remasker_has_precision_recall_and_auroc_one():
+    labels = np.array([True, False, True, False, False, True])
+    scores = np.where(labels, 0.9, 0.01)
+    assert evaluation.precision_recall(scores, labels, 0.5) == (1.0, 1.0)
+    assert evaluation.auroc(scores, labels) == 1.0
+
+
+def test_useless_remasker_has_auroc_one_half():
+    labels = np.array([True, False, True, False, False, True])
+    assert evaluation.auroc(np.full(6, 0.3), labels) == 0.5
+    assert evaluation.auroc(np.where(labels, 0.01, 0.9), labels) == 0.0  # exactly backwards
+    precision, recall = evaluation.precision_recall(np.full(6, 0.3), labels, 0.5)  # flags nothing
+    assert math.isnan(precision) and recall == 0.0
+
+
+# -----------------------------------------------------------------------------
+# rows and sweeps
+
+def test_rows_parse_literals_fill_defaults_and_name_rows():
+    rows = evaluation.parse_rows("mode=validation; name=fast,mode=random,diffusion_iterations=10,temperature=0.8;"
+                            "mode=mixed,remasker=r.pt,remasking_schedule=exponential")
+    assert [r['mode'] for r in rows] == ['validation', 'random', 'mixed']
+    assert rows[0]['name'] == 'validation'
+    assert rows[1]['name'] == 'fast' and rows[1]['diffusion_iterations'] == 10 and rows[1]['temperature'] == 0.8
+    assert rows[1]['remasker'] is None and rows[1]['end_ratio'] == 0.1
+    assert rows[2]['threshold'] == sample.MIXED_DEFAULT_THRESHOLD  # as sample.py's mixed mode
+    assert rows[2]['remasking_schedule'] == 'exponential' and rows[2]['name'] == 'mixed-r-30'
+
+
+def test_the_default_rows_parse():
+    rows = evaluation.parse_rows(evaluation._DEFAULT_ROWS)
+    assert rows[0]['mode'] == 'validation' and len(rows) == 10
+
+
+@pytest.mark.parametrize('text, message', [
+    ('mode=bogus', "unknown mode 'bogus'"),
+    ('name=x', "row 'name=x' has no mode="),
+    ('mode=random,iterations=3', "unknown key 'iterations'"),
+    ('mode=random,mode=random', 'given twice'),
+    ('mode=random,30', 'is not key=value'),
+    ('mode=schedule', 'schedule mode needs a remasker'),
+    ('mode=random,remasker=r.pt', 'random mode uses no remasker'),
+    ('mode=threshold,remasker=r.pt', 'threshold mode needs threshold='),
+    ('mode=validation,diffusion_iterations=3', 'a validation row takes only name'),
+    (' ; ', 'rows is empty'),
+])
+def test_bad_rows_are_value_errors(text, message):
+    with pytest.raises(ValueError, match=message):
+        evaluation.parse_rows(text)
+
+
+def test_sweeps_keep_validation_once_and_repeat_the_rows_they_vary():
+    rows = evaluation.parse_rows('mode=validation;name=r,mode=random;name=t,mode=threshold,threshold=0.1,remasker=x.pt')
+    swept = evaluation.expand_sweep(rows, 'iterations', [5, 10])
+    assert [r['name'] for r in swept] == ['validation', 'r T=5', 'r T=10', 't T=5', 't T=10']
+    assert [r['diffusion_iterations'] for r in swept[1:]] == [5, 10, 5, 10]
+    assert [r['family'] for r in swept] == ['validation', 'r', 'r', 't', 't']
+    swept = evaluation.expand_sweep(rows, 'threshold', evaluation.parse_sweep_values('threshold', '0.01,0.05'))
+    assert [(r['name'], r['threshold']) for r in swept] == [('validation', None), ('t th=0.01', 0.01),
+                                                             ('t th=0.05', 0.05)]
+    assert evaluation.parse_sweep_values('iterations', '') == [5, 10, 20, 30, 50, 100]
+    assert evaluation.expand_sweep(rows, '', None) is rows
+    with pytest.raises(ValueError, match='needs threshold-mode rows'):
+        evaluation.expand_sweep(rows[:2], 'threshold', [0.1])
+    with pytest.raises(ValueError, match="unknown sweep 'bogus'"):
+        evaluation.parse_sweep_values('bogus', '')
+
+
+def test_importing_eval_runs_nothing():
+    code = "import sys; sys.argv = ['eval.py', '--bogus=1']; import eval; print('ok')"
+    res = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout == 'ok\n' and res.stderr == ''
+
+
+# -----------------------------------------------------------------------------
+# the script, on tiny checkpoints and a tiny corpus
+
+CHARS = list("\n !',.?abcdefghijklmnopqrstuvwxyz")
+TRAIN_TEXT = "the cat sat on the mat. o'er the hill, the dog ran!\nwho is there? the king.\n" * 40
+VAL_TEXT = "the dog sat on the hill. who ran? the cat is king.\n" * 20
+
+
+def tiny_models(folder):
+    """folder/checkpoints with tiny models under the shipped names (block 64), and folder/data with
+    train.bin and val.bin of a tiny corpus: eval.py's and bench.py's world in small."""
+    ck, data = folder / 'checkpoints', folder / 'data'
+    ck.mkdir()
+    data.mkdir()
+    for name, kind, seed, extra in (('ckpt_unmasking.pt', 'unmasking', 0, {}),
+                                    ('ckpt_remasking_naive_4400.pt', 'remasking', 1, {}),
+                                    ('ckpt_remasking_model.pt', 'remasking', 2, {}),
+                                    ('ckpt_judge.pt', 'autoregressive', 3, {'attention_type': 'causal'}),
+                                    ('wide_remasker.pt', 'remasking', 4, {'n_embd': 32})):
+        tiny_checkpoint(ck / name, kind, seed, CHARS, block_size=64, **extra)
+    stoi = {c: i for i, c in enumerate(CHARS)}
+    for split, text in (('train', TRAIN_TEXT), ('val', VAL_TEXT)):
+        np.array([stoi[c] for c in text], dtype=np.uint16).tofile(data / f'{split}.bin')
+    return folder
+
+
+@pytest.fixture(scope='module')
+def workdir(tmp_path_factory):
+    return tiny_models(tmp_path_factory.mktemp('eval'))
+
+
+@pytest.fixture
+def eval_main(workdir, run_script):
+    """`python eval.py *args` in workdir, run in this process: (exit code, stdout, stderr)."""
+    return lambda *args: run_script('eval.py', *args, cwd=workdir)
+
+
+SMALL = ['--data_dir=data', '--num_samples=4', '--sequence_length=16', '--batch_size=2', '--device=cpu']
+ROWS = ('mode=validation;name=random,mode=random,diffusion_iterations=4;'
+        'name=schedule,mode=schedule,diffusion_iterations=4,remasker=ckpt_remasking_naive_4400.pt;'
+        'name=threshold,mode=threshold,threshold=0.5,diffusion_iterations=4,remasker=ckpt_remasking_model.pt;'
+        'name=mixed,mode=mixed,threshold=0.01,diffusion_iterations=4,remasker=ckpt_remasking_model.pt')
+
+
+def last_json(stdout):
+    return json.loads(stdout.splitlines()[-1])
+
+
+def test_quality_benchmark_end_to_end(eval_main, tmp_path):
+    code, out, err = eval_main(*SMALL, f'--rows={ROWS}', f'--out_json={tmp_path / "q.json"}',
+                               f'--out_csv={tmp_path / "q.csv"}', '--show_chars=10')
+    assert code == 0, err
+    result = last_json(out)
+    assert result['what'] == 'quality' and result['num_samples'] == 4 and result['sequence_length'] == 16
+    names = ['validation', 'random', 'schedule', 'threshold', 'mixed']
+    assert [r['name'] for r in result['rows']] == names
+    for r in result['rows']:
+        m = r['metrics']
+        assert math.isfinite(m['bpc']['mean']) and m['bpc']['mean'] > 0
+        assert 0 <= m['entropy']['mean'] <= math.log2(len(CHARS))
+        assert r['seconds_per_sample'] >= 0 and r['hardware'].startswith('CPU')
+        assert len(r['first_sample']) == 10
+        assert r['name'] in out
+    by_name = {r['name']: r['metrics'] for r in result['rows']}
+    assert by_name['validation']['forward_passes']['mean'] == 0
+    assert by_name['validation']['corpus_word_share']['mean'] > 0.5  # real words, cut at the window's ends
+    assert by_name['random']['forward_passes']['mean'] == 4  # 4 unmasker passes, no remasker
+    assert by_name['schedule']['unmasker_passes']['mean'] == 4 and by_name['schedule']['remasker_passes']['mean'] == 3
+    assert by_name['mixed']['forward_passes']['mean'] == 7
+    assert 2 <= by_name['threshold']['forward_passes']['mean'] <= 7
+    assert 1 <= by_name['threshold']['iterations']['mean'] <= 4
+    assert json.loads((tmp_path / 'q.json').read_text()) == result
+    with open(tmp_path / 'q.csv', newline='') as f:
+        lines = list(csv.DictReader(f))
+    assert [line['name'] for line in lines] == names
+    assert float(lines[1]['bpc_mean']) == pytest.approx(by_name['random']['bpc']['mean'])
+
+
+def test_same_seed_same_numbers_other_seed_other_samples(eval_main):
+    args = [*SMALL, '--rows=name=r,mode=random,diffusion_iterations=3']
+    runs = [eval_main(*args), eval_main(*args), eval_main(*args, '--seed=7')]
+    assert [code for code, _, _ in runs] == [0, 0, 0]
+    a, b, c = (last_json(out)['rows'][0] for _, out, _ in runs)
+    assert a['metrics'] == b['metrics'] and a['first_sample'] == b['first_sample']
+    assert a['first_sample'] != c['first_sample']
+
+
+def test_iterations_sweep_expands_the_rows(eval_main):
+    code, out, err = eval_main(*SMALL, '--rows=mode=validation;name=r,mode=random', '--sweep=iterations',
+                               '--sweep_values=2,3')
+    assert code == 0, err
+    rows = last_json(out)['rows']
+    assert [(r['name'], r['family'], r['metrics']['forward_passes']['mean']) for r in rows] == \
+        [('validation', 'validation', 0), ('r T=2', 'r', 2), ('r T=3', 'r', 3)]
+
+
+def test_plot_writes_a_png(eval_main, tmp_path):
+    code, out, err = eval_main(*SMALL, '--rows=mode=validation;name=r,mode=random', '--sweep=iterations',
+                               '--sweep_values=2,3', f'--plot={tmp_path / "p.png"}')
+    assert code == 0, err
+    assert (tmp_path / 'p.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_plot_without_matplotlib_is_one_error_line_before_any_work(eval_main, monkeypatch, tmp_path):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *a: None if name == 'matplotlib' else find_spec(name, *a))
+    code, out, err = eval_main(*SMALL, '--rows=mode=validation', f'--plot={tmp_path / "p.png"}')
+    assert code == 1 and out == '' and not (tmp_path / 'p.png').exists()
+    assert err.strip().splitlines() == [f"error: plot='{tmp_path / 'p.png'}' needs matplotlib, which is not "
+                                        f"installed: pip install matplotlib, or leave plot unset"]
+
+
+def test_confidence_mode_is_passed_to_generate(eval_main):
+    code, out, err = eval_main(*SMALL, '--rows=name=c,mode=confidence,diffusion_iterations=3')
+    assert code == 0, err
+    m = last_json(out)['rows'][0]['metrics']
+    assert m['remasker_passes']['mean'] == 0 and m['unmasker_passes']['mean'] == 3
+
+
+def test_remasker_benchmark_runs_trains_corruptions(eval_main):
+    code, out, err = eval_main('--benchmark=remasker', '--data_dir=data', '--num_sequences=4', '--sequence_length=16',
+                               '--device=cpu')
+    assert code == 0, err
+    result = last_json(out)
+    assert result['what'] == 'remasker' and len(result['results']) == 4  # 2 remaskers x 2 corruptions
+    for r in result['results']:
+        assert r['positions'] == 4 * 16 and 0 < r['wrong_share'] < 1
+
+
+def test_bad_input_in_a_real_process_is_one_error_line_and_exit_code_1(workdir):
+    res = subprocess.run([sys.executable, os.path.join(ROOT, 'eval.py'), *SMALL, '--rows=mode=bogus'], cwd=workdir,
+                         capture_output=True, text=True, timeout=300)
+    assert_error_line(res.returncode, res.stdout, res.stderr, "unknown mode 'bogus'")
+
+
+BAD_INPUTS = [
+    (['--rows=mode=bogus'], "unknown mode 'bogus'"),
+    (['--rows=mode=schedule,remasker=nope.pt'], 'checkpoints/nope.pt not found'),
+    (['--rows=name=a,mode=random;name=a,mode=random'], "names must differ, 'a' used more than once"),
+    (['--rows=mode=schedule,remasker=wide_remasker.pt'], 'incompatible: n_embd 16 vs 32'),
+    (['--rows=mode=schedule,remasker=ckpt_judge.pt'], 'remasker=ckpt_judge.pt must name a remasking model'),
+    (['--rows=mode=random', '--judge_name=ckpt_unmasking.pt'], 'judge_name must name an autoregressive model'),
+    (['--rows=mode=random,diffusion_iterations=0'], "row 'random-0': diffusion_iterations must be"),
+    (['--rows=mode=random', '--sequence_length=100'], "exceeds the models' block_size 64"),
+    (['--rows=mode=random', '--data_dir=nowhere'], 'nowhere/train.bin not found'),
+    (['--rows=mode=random', '--sweep=threshold'], 'needs threshold-mode rows'),
+    (['--rows=mode=random', '--out_json=no/such/dir/x.json'], 'folder no/such/dir does not exist'),
+    (['--benchmark=fastest'], "unknown benchmark 'fastest'"),
+    (['--benchmark=speed'], 'the speed benchmark is bench.py'),
+    (['--num_samples=1.5'], '--num_samples expects int'),
+    (['--sweep=iterations', '--sweep_values=2.5', '--rows=mode=random'], 'diffusion_iterations must be an integer'),
+    (['--benchmark=remasker', '--remaskers=ckpt_judge.pt'], 'remaskers must name a remasking model'),
+]
+
+
+@pytest.mark.parametrize('args, message', BAD_INPUTS)
+def test_every_bad_input_is_one_error_line_and_exit_code_1(eval_main, args, message):
+    assert_error_line(*eval_main(*SMALL, *args), message)
+
+
+@pytest.mark.parametrize('preset', sorted(f for f in os.listdir(os.path.join(ROOT, 'config')) if f.startswith('eval_')))
+def test_eval_presets_name_only_shipped_remaskers_and_known_rows(preset):
+    knobs = {}
+    exec(open(os.path.join(ROOT, 'config', preset)).read(), knobs)
+    rows = evaluation.parse_rows(knobs['rows'])
+    if knobs.get('sweep'):
+        rows = evaluation.expand_sweep(rows, knobs['sweep'],
+                                       evaluation.parse_sweep_values(knobs['sweep'], knobs['sweep_values']))
+    assert len(rows) > 1 and rows[0]['mode'] == 'validation'
+    for row in rows:
+        assert row['remasker'] is None or os.path.isfile(os.path.join(ROOT, 'checkpoints', row['remasker']))
