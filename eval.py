@@ -1,7 +1,8 @@
 """
 Evaluation of the models, one benchmark a run (--benchmark=...): quality (the default: ways of
-generating, each scored by the autoregressive judge) and remasker (how well remaskers flag wrong
-characters). The speed benchmark is bench.py.
+generating, each scored by the autoregressive judge), likelihood (the unmasking model's NELBO against
+the judge's bits per character) and remasker (how well remaskers flag wrong characters). The speed
+benchmark is bench.py.
 
 quality: for each row of `rows` (a way of generating: mode, remasker, iterations, ...),
 generate num_samples texts with sample.generate() and score each one: bits per character under the
@@ -11,6 +12,14 @@ passes and iterations it took (as generate() counts them). Every number is a mea
 confidence interval over the samples. A 'validation' row scores held-out text the same way, as the
 target to compare with. It prints a table, the start of each row's first sample, and last one JSON
 object with every number.
+
+likelihood: the field's measure of a masked diffusion model, on the windows that tile the held-out
+text: the unmasking model's NELBO, the masked-diffusion bound on its negative log-likelihood, in bits
+per character (with a linear schedule, the mean over t ~ U(0, 1] of each sequence's mean cross-entropy
+at its masked positions when ceil(t L) of them are [MASK]; t stratified over mask_ratios slices), the
+autoregressive judge's bits per character on the same windows, and their ratio (MDLM and MD4 come
+within 11-14% of an autoregressive model of their size on text8). Means with 95% intervals over the
+windows; the last line is one JSON object.
 
 remasker: how well a remasker flags wrong characters. Held-out text (the validation works) is
 corrupted by train.py's corruptions (train.CORRUPTIONS), a share t ~ U(0, 1) of each sequence:
@@ -24,6 +33,7 @@ number.
     $ python eval.py --num_samples=16 --sequence_length=256   # a quick look, on a CPU
     $ python eval.py --rows="mode=validation;name=r,mode=random,diffusion_iterations=10"
     $ python eval.py --sweep=iterations --plot=iterations.png --out_json=iterations.json
+    $ python eval.py --benchmark=likelihood --device=cuda     # NELBO vs the judge on all of val.bin
     $ python eval.py --benchmark=remasker                     # both shipped remaskers, 16 sequences each
     $ python eval.py --benchmark=remasker --num_sequences=64 --device=cuda
 
@@ -47,6 +57,7 @@ from collections import Counter
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 import sample
 import train
@@ -71,13 +82,13 @@ _DEFAULT_ROWS = ';'.join([
 ])
 
 # -----------------------------------------------------------------------------
-benchmark = 'quality'  # 'quality' | 'remasker'
+benchmark = 'quality'  # 'quality' | 'likelihood' | 'remasker'
 # both benchmarks
 out_dir = 'checkpoints'  # where the checkpoints are
 checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (generates; 'model' corruption)
 data_dir = 'data/shakespeare_char'  # train.bin (corpus words) and val.bin (held-out text) from prepare.py
 sequence_length = 1024  # tokens per sample / sequence
-batch_size: int | None = None  # sequences per generate() call or forward pass; None: 64 (quality), 8 (remasker)
+batch_size: int | None = None  # sequences per generate() call or forward pass; None: 64 (quality, likelihood), 8 (remasker)
 device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu' | 'cuda' | 'cuda:N'
 seed = 1337  # which samples and held-out windows; each batch is seeded with (seed, batch index)
 # quality
@@ -91,14 +102,16 @@ show_chars = 200  # characters of each row's first sample to print
 out_json = ''  # also write the JSON result to this file
 out_csv = ''  # also write one CSV line per row to this file
 plot = ''  # a .png path: bpc and entropy against forward passes per sample (needs matplotlib)
-# remasker
+# likelihood and remasker
+num_sequences: int | None = None  # validation windows; None: all that tile val.bin (likelihood), 16 per corruption (remasker)
+mask_ratios = 8  # likelihood: mask ratios t per window, one in each of as many equal slices of (0, 1]
 remaskers = 'ckpt_remasking_naive_4400.pt,ckpt_remasking_model.pt'  # comma-separated remasking checkpoints
-num_sequences = 16  # validation sequences per corruption
 thresholds = '0.003,0.005,0.01,0.05,0.5'  # P([WRONG]) thresholds to report (comma-separated)
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 
-DEFAULT_BATCH_SIZE = {'quality': 64, 'remasker': 8}
+DEFAULT_BATCH_SIZE = {'quality': 64, 'likelihood': 64, 'remasker': 8}
+DEFAULT_SEQUENCES = {'remasker': 16}
 
 
 # -----------------------------------------------------------------------------
@@ -238,6 +251,7 @@ def remasker_scores(remasker, chunks, task, generator, batch_size):
 
 def run_remasker():
     bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['remasker']
+    n = num_sequences if num_sequences is not None else DEFAULT_SEQUENCES['remasker']
     ths = [float(t) for t in thresholds.split(',')]
     sample.check_device(device, 'float32')
     unmasker, u, _, _ = sample.load_models(checkpoint_name, out_dir=out_dir, device=device, dtype='float32',
@@ -247,9 +261,9 @@ def run_remasker():
         models[name], r = sample.load_model(name, 'remasking', 'remaskers', out_dir=out_dir, device=device,
                                             dtype='float32')
         sample.check_compatible(u, r)
-    chunks = validation_tokens(u['base_vocab_size'], num_sequences, sequence_length + 1)
+    chunks = validation_tokens(u['base_vocab_size'], n, sequence_length + 1)
     hardware = device_name(device)
-    print(f"remasker diagnostics on {num_sequences} x {sequence_length} validation characters ({hardware})")
+    print(f"remasker diagnostics on {n} x {sequence_length} validation characters ({hardware})")
     results = []
     for name, remasker in models.items():
         for corruption in ('random', 'model'):
@@ -276,8 +290,68 @@ def run_remasker():
             print("  P([WRONG]) bin   positions  mean P([WRONG])  share wrong")
             for lo, hi, n, p, w in row['calibration']:
                 print(f"  [{lo:.2f}, {hi:.2f}]  {n:>10}  {p:15.3f}  {w:11.3f}")
-    print(json.dumps({'what': 'remasker', 'hardware': hardware, 'num_sequences': num_sequences,
+    print(json.dumps({'what': 'remasker', 'hardware': hardware, 'num_sequences': n,
                       'sequence_length': sequence_length, 'results': results}))
+
+
+# -----------------------------------------------------------------------------
+# likelihood
+
+@torch.no_grad()
+def nelbo_bits(unmasker, tokens, task, generator, strata, batch_size):
+    """(N,) the masked-diffusion bound on each sequence's negative log-likelihood, bits per token,
+    for tokens (N, L): the mean over t in (0, 1] of the mean cross-entropy at the masked positions
+    when ceil(t L) random positions are [MASK] (the count is uniform on 1..L, and the ELBO's 1/t
+    weight cancels the expected t L masked positions of a linear schedule). t takes one uniform
+    draw in each of `strata` equal slices of (0, 1]. The logits are restricted to the base
+    vocabulary, as the judge's are."""
+    N, L = tokens.shape
+    total = torch.zeros(N, dtype=torch.float64, device=tokens.device)
+    for j in range(strata):
+        for i in range(0, N, batch_size):
+            x = tokens[i:i + batch_size]
+            t = (j + torch.rand(x.size(0), generator=generator, device=x.device)) / strata  # in [j/K, (j+1)/K)
+            k = (t * L).ceil().clamp(1, L).long()
+            masked = train.random_positions(k, L, generator)
+            logits, _ = unmasker(torch.where(masked, task.mask_token_id, x))
+            nll = F.cross_entropy(logits[..., :task.base_vocab_size].float().transpose(1, 2), x, reduction='none')
+            total[i:i + x.size(0)] += ((nll * masked).sum(dim=1) / k).double()
+    return (total / strata / math.log(2)).cpu().numpy()
+
+
+def ratio_ci(a, b):
+    """mean(a) / mean(b) of paired samples and its 95% half-width (the delta method)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    r = a.mean() / b.mean()
+    var = (a.var(ddof=1) + r ** 2 * b.var(ddof=1) - 2 * r * np.cov(a, b)[0, 1]) / b.mean() ** 2
+    return float(r), float(1.96 * math.sqrt(max(var, 0.0) / len(a)))
+
+
+def run_likelihood():
+    bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['likelihood']
+    if not (isinstance(mask_ratios, int) and mask_ratios >= 1):
+        raise ValueError(f"mask_ratios must be an integer of at least 1, got {mask_ratios!r}")
+    sample.check_device(device, 'float32')
+    unmasker, u, judge, _ = load_models([], 'float32')
+    tokens = validation_tiles(u['base_vocab_size'], num_sequences, sequence_length)
+    n = tokens.size(0)
+    hardware = device_name(device)
+    t0 = time.perf_counter()
+    g = torch.Generator(device=device).manual_seed(seed)
+    task = train.Task(base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
+                      wrong_token_id=u['wrong_token_id'])
+    nelbo = nelbo_bits(unmasker, tokens, task, g, mask_ratios, bs)
+    ar = judge_bpc(judge, tokens, u['base_vocab_size'], bs)
+    (m_n, ci_n), (m_j, ci_j), (r, ci_r) = mean_ci(nelbo), mean_ci(ar), ratio_ci(nelbo, ar)
+    print(f"likelihood on {n} validation windows of {sequence_length} characters, {mask_ratios} mask ratios each "
+          f"({hardware}, float32, {time.perf_counter() - t0:.1f}s); mean ± 95% CI")
+    print(f"unmasker {checkpoint_name} NELBO:  {m_n:.4f} ± {ci_n:.4f} bits/char")
+    print(f"judge {judge_name} (autoregressive): {m_j:.4f} ± {ci_j:.4f} bits/char")
+    print(f"ratio NELBO / judge: {r:.4f} ± {ci_r:.4f}")
+    print(json.dumps({'what': 'likelihood', 'hardware': hardware, 'checkpoint': checkpoint_name, 'judge': judge_name,
+                      'num_sequences': n, 'sequence_length': sequence_length, 'mask_ratios': mask_ratios,
+                      'nelbo_bits': {'mean': m_n, 'ci95': ci_n}, 'judge_bits': {'mean': m_j, 'ci95': ci_j},
+                      'ratio': {'mean': r, 'ci95': ci_r}}))
 
 
 # -----------------------------------------------------------------------------
@@ -434,6 +508,18 @@ def corpus_word_set(tokenizer, vocab_size):
     return set(words(tokenizer.decode(data.tolist())))
 
 
+def validation_tiles(vocab_size, n, length):
+    """(n, length): the windows that tile data_dir/val.bin without overlap, in order (n None: all of
+    them), or a seeded random n of them."""
+    data = read_tokens(os.path.join(data_dir, 'val.bin'), vocab_size)
+    tiles = len(data) // length
+    if tiles < 1 or (n is not None and not 1 <= n <= tiles):
+        raise ValueError(f"{data_dir}/val.bin has {tiles} windows of {length} tokens; num_sequences must lie in "
+                         f"[1, {tiles}] (or None: all), got {n!r}")
+    which = np.arange(tiles) if n is None else np.sort(np.random.default_rng(seed).choice(tiles, n, replace=False))
+    return torch.from_numpy(np.stack([data[i * length:(i + 1) * length] for i in which]).astype(np.int64)).to(device)
+
+
 def validation_tokens(vocab_size, n, length):
     """n random windows of length tokens from data_dir/val.bin, (n, length), seeded."""
     data = read_tokens(os.path.join(data_dir, 'val.bin'), vocab_size)
@@ -443,10 +529,12 @@ def validation_tokens(vocab_size, n, length):
     return torch.from_numpy(np.stack([data[s:s + length] for s in starts]).astype(np.int64)).to(device)
 
 
-def load_models(rows):
-    """(unmasker, its info, judge, {remasker file: remasker}), each checked against the unmasker
-    by sample.py's own loading functions."""
-    unmasker, u, _, _ = sample.load_models(checkpoint_name, out_dir=out_dir, device=device, dtype=dtype,
+def load_models(rows, models_dtype=None):
+    """(unmasker, its info, judge, {remasker file: remasker}) for rows, each checked against the
+    unmasker by sample.py's own loading functions; the unmasker and remaskers in models_dtype (None:
+    the dtype knob), the judge in float32."""
+    models_dtype = models_dtype or dtype
+    unmasker, u, _, _ = sample.load_models(checkpoint_name, out_dir=out_dir, device=device, dtype=models_dtype,
                                            sequence_length=sequence_length)
     judge, j = sample.load_model(judge_name, 'autoregressive', 'judge_name', out_dir=out_dir, device=device,
                                  dtype='float32')
@@ -458,7 +546,7 @@ def load_models(rows):
     remasker_models = {}
     for name in dict.fromkeys(row['remasker'] for row in rows if row['remasker']):
         model, r = sample.load_model(name, 'remasking', f'remasker={name}', out_dir=out_dir, device=device,
-                                     dtype=dtype)
+                                     dtype=models_dtype)
         sample.check_compatible(u, r)
         remasker_models[name] = model
     return unmasker, u, judge, remasker_models
@@ -671,7 +759,7 @@ def main():
     BENCHMARKS[benchmark]()
 
 
-BENCHMARKS = {'quality': run_quality, 'remasker': run_remasker}
+BENCHMARKS = {'quality': run_quality, 'likelihood': run_likelihood, 'remasker': run_remasker}
 
 
 if __name__ == '__main__':

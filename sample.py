@@ -10,6 +10,9 @@ then some positions are re-masked and predicted again. What gets re-masked is th
     mixed      the schedule's count, threshold candidates first (by P([WRONG])), then random ones
     confidence (beyond the guide) the schedule's count with the lowest probability under the
                unmasking model when it was sampled (LLaDA's and MaskGIT's rule; no remasking model)
+    fill_once  (beyond the guide) the field's plain sampler (MDLM's; LLaDA's "random remasking"):
+               each [MASK] is filled once and kept, L/T positions a pass in random order; a kept
+               token is never re-drawn (no remasking model)
 
     $ python sample.py                                   # schedule mode, shipped checkpoints
     $ python sample.py --use_mixed_remasking=True        # mixed mode
@@ -55,13 +58,15 @@ remasking_schedule = 'linear'  # 'linear' | 'exponential': how the re-mask count
 start_ratio = 1.0  # re-masked share of the sequence at the start of the schedule (1.0 = all)
 end_ratio = 0.1  # re-masked share after the next-to-last iteration (0.1 = 10%)
 use_confidence_remasking = False  # beyond the guide: re-mask the schedule's count of least confident tokens (LLaDA/MaskGIT); no remasking model
+use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/T a pass in random order (MDLM); no remasking model
 # output
 verbose = True  # per-iteration progress and a summary on stderr; False: print only the texts
 out_file: str | None = None  # also append each sample to this file as one JSON line
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
+_SCHEDULE_DEFAULTS = (remasking_schedule, start_ratio, end_ratio)  # fill-once mode takes no other
 
-MODES = ('random', 'schedule', 'threshold', 'mixed', 'confidence')
+MODES = ('random', 'schedule', 'threshold', 'mixed', 'confidence', 'fill_once')
 SCHEDULES = ('linear', 'exponential')
 MIXED_DEFAULT_THRESHOLD = 0.01  # the guide's "moderate" threshold for mixed-mode candidates
 
@@ -86,15 +91,22 @@ def remask_counts(sequence_length, iterations, schedule, start_ratio, end_ratio)
             for i in range(T - 1)]
 
 
+def fill_once_counts(sequence_length, iterations):
+    """Fill-once mode's counts: L/T positions kept a pass (to rounding), so the T passes fill L. They
+    are the linear schedule from 1 to 1/T: after iteration i, round(L * (1 - (i+1)/T)) stay masked."""
+    return remask_counts(sequence_length, iterations, 'linear', 1.0, 1 / iterations)
+
+
 # -----------------------------------------------------------------------------
 # choosing positions: every mode's choice is a top-n of a score per position
 
 def top_n(scores, n):
-    """(B, L) bool marking each row's n highest scores; n is an int, or (B,) long counts per row."""
+    """(B, L) bool marking each row's n highest scores; n is an int, or (B,) long counts per row (then
+    every row is sorted whole, so that no count has to be read back from the device)."""
     if isinstance(n, int):
         idx = scores.topk(n, dim=-1).indices
         return torch.zeros_like(scores, dtype=torch.bool).scatter_(-1, idx, True)
-    idx = scores.topk(int(n.max()), dim=-1).indices  # (B, k), highest first
+    idx = scores.argsort(dim=-1, descending=True)  # (B, L), highest first
     first = torch.arange(idx.size(1), device=scores.device) < n[:, None]  # row b keeps its first n[b]
     return torch.zeros_like(scores, dtype=torch.bool).scatter_(-1, idx, first)
 
@@ -105,21 +117,28 @@ def _uniform(x, generator):
 
 # The re-masking modes: each decides which positions to re-mask, (B, L) bool, from the same inputs:
 #   x (B, L) tokens, p_wrong (B, L) float32 P([WRONG]) or None, n the schedule's count,
-#   threshold, and the generator for any randomness. Every decision is per row.
+#   threshold, the generator for any randomness, and filled (B, L) bool, the positions this
+#   iteration filled. Every decision is per row.
 
-def remask_random(x, p_wrong, n, threshold, generator):
+def remask_random(x, p_wrong, n, threshold, generator, filled):
     return top_n(_uniform(x, generator), n)
 
 
-def remask_schedule(x, p_wrong, n, threshold, generator):
+def remask_schedule(x, p_wrong, n, threshold, generator, filled):
     return top_n(p_wrong, n)
 
 
-def remask_threshold(x, p_wrong, n, threshold, generator):
+def remask_threshold(x, p_wrong, n, threshold, generator, filled):
     return p_wrong > threshold
 
 
-def remask_mixed(x, p_wrong, n, threshold, generator):
+def remask_fill_once(x, p_wrong, n, threshold, generator, filled):
+    # n of the positions just filled, at random (the others score below every one of them): what was
+    # kept before stays kept
+    return top_n(torch.where(filled, _uniform(x, generator), -1.0), n)
+
+
+def remask_mixed(x, p_wrong, n, threshold, generator, filled):
     # Candidates keep their probability, in (threshold, 1]; the others get a random score in
     # [-2, -1), below every candidate. The top n are then: the n most likely candidates when there
     # are enough, else all candidates plus random others, and n random positions when there are none.
@@ -129,7 +148,8 @@ def remask_mixed(x, p_wrong, n, threshold, generator):
 
 REMASKERS = {'random': remask_random, 'schedule': remask_schedule,
              'threshold': remask_threshold, 'mixed': remask_mixed,
-             'confidence': remask_schedule}  # its "P([WRONG])" is 1 - the token's probability when sampled
+             'confidence': remask_schedule,  # its "P([WRONG])" is 1 - the token's probability when sampled
+             'fill_once': remask_fill_once}
 NEEDS_REMASKER = ('schedule', 'threshold', 'mixed')
 
 
@@ -175,10 +195,11 @@ def judge(remasker, x, *, wrong_token_id, rows=None, fast=True):
     return wrong_probability(predict(remasker, x, rows, None, fast), wrong_token_id)
 
 
-def remask(x, mode, p_wrong, n, threshold, generator, *, mask_token_id):
-    """The re-mask step: the positions the mode chooses (see REMASKERS) become [MASK].
+def remask(x, mode, p_wrong, n, threshold, generator, *, mask_token_id, filled=None):
+    """The re-mask step: the positions the mode chooses (see REMASKERS) become [MASK]; filled (b, L)
+    bool marks the positions the last fill step filled (fill-once mode chooses among them).
     Returns (x re-masked, the chosen positions (b, L) bool)."""
-    chosen = REMASKERS[mode](x, p_wrong, n, threshold, generator)
+    chosen = REMASKERS[mode](x, p_wrong, n, threshold, generator, filled)
     return torch.where(chosen, mask_token_id, x), chosen
 
 
@@ -191,10 +212,16 @@ def mask_positions(x, mask_token_id, n):
 # settings
 
 def resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
-                 remasking_checkpoint_name, use_confidence_remasking=False):
+                 remasking_checkpoint_name, use_confidence_remasking=False, use_fill_once=False):
     """The guide's flags -> (mode, threshold). Contradictory flags are errors, never a fallback.
-    use_confidence_remasking (beyond the guide) selects confidence mode, which uses no remasking model."""
+    use_confidence_remasking and use_fill_once (beyond the guide) select confidence and fill-once
+    modes, which use no remasking model."""
     th = remasking_confidence_threshold
+    if use_fill_once:
+        if use_confidence_remasking or use_mixed_remasking or th is not None:
+            raise ValueError("use_fill_once=True keeps every token it fills: it takes none of use_confidence_remasking, "
+                             "use_mixed_remasking or a remasking_confidence_threshold")
+        return 'fill_once', None
     if use_confidence_remasking:
         if use_mixed_remasking or th is not None:
             raise ValueError("use_confidence_remasking=True re-masks by the unmasking model's confidence on the "
@@ -233,6 +260,9 @@ def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_sch
         raise ValueError(f"remasking_confidence_threshold must lie strictly between 0 and 1, got {threshold!r}")
     if not (isinstance(temperature, (int, float)) and 0.0 <= temperature < math.inf):
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+    if mode == 'fill_once' and (remasking_schedule, start_ratio, end_ratio) != _SCHEDULE_DEFAULTS:
+        raise ValueError("fill-once mode keeps L/T positions a pass: it takes no remasking_schedule, start_ratio "
+                         "or end_ratio (leave them at their defaults)")
 
 
 # -----------------------------------------------------------------------------
@@ -251,10 +281,11 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
         remasking_model is needed by schedule, threshold and mixed modes.
     base_vocab_size: tokens below it are real tokens; only those are ever sampled.
     mask_token_id, wrong_token_id: the [MASK] and [WRONG] ids of both models.
-    mode: 'random' | 'schedule' | 'threshold' | 'mixed' | 'confidence' (see module docstring).
+    mode: 'random' | 'schedule' | 'threshold' | 'mixed' | 'confidence' | 'fill_once' (see module docstring).
     diffusion_iterations: T; threshold mode runs at most T iterations, the others exactly T.
     remasking_schedule, start_ratio, end_ratio: the re-mask count after iteration i < T-1 is
-        round(L * r((i+1)/(T-1))) (see remask_counts); used by every mode but threshold.
+        round(L * r((i+1)/(T-1))) (see remask_counts); used by every mode but threshold and fill_once,
+        which keeps L/T a pass (fill_once_counts) and takes only their defaults.
     threshold: P([WRONG]) threshold for threshold mode, and for mixed mode's candidates (None there:
         MIXED_DEFAULT_THRESHOLD, as sample.py does).
     temperature: of the unmasking model's samples; 0 is greedy.
@@ -283,7 +314,8 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
     device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) \
         else (generator.device if generator is not None else torch.device('cpu'))
     B, L, T = batch_size, sequence_length, diffusion_iterations
-    counts = remask_counts(L, T, remasking_schedule, start_ratio, end_ratio) if mode != 'threshold' else None
+    counts = None if mode == 'threshold' else fill_once_counts(L, T) if mode == 'fill_once' else \
+        remask_counts(L, T, remasking_schedule, start_ratio, end_ratio)
     ids = dict(mask_token_id=mask_token_id)
 
     x = torch.full((B, L), mask_token_id, dtype=torch.long, device=device)
@@ -322,7 +354,8 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
             p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
             passes[1, ran] += 1
             finite &= ~p_wrong.isnan().any()  # NaN wherever the logits hold one
-        active, chosen = remask(active, mode, p_wrong, counts[i] if counts else None, threshold, generator, **ids)
+        active, chosen = remask(active, mode, p_wrong, counts[i] if counts else None, threshold, generator,
+                                filled=masked, **ids)
         x = _put(x, rows, active)
         if mode == 'threshold':  # a row with nothing above the threshold has converged: it is done
             newly = ~chosen.any(dim=-1)
@@ -457,7 +490,7 @@ def distributed_setup(device):
 def main():
     configure(globals(), sys.argv[1:], keys=_knobs)
     mode, threshold = resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
-                                   remasking_checkpoint_name, use_confidence_remasking)
+                                   remasking_checkpoint_name, use_confidence_remasking, use_fill_once)
     settings = dict(sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
                     remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
                     threshold=threshold, temperature=temperature)
@@ -485,7 +518,9 @@ def main():
                      'mixed': f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}, candidates with "
                               f"P([WRONG]) > {threshold} first, then random",
                      'confidence': f"beyond the guide: the unmasking model's least confident tokens, "
-                                   f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}; no remasking model"}[mode]
+                                   f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}; no remasking model",
+                     'fill_once': f"beyond the guide: each [MASK] filled once and kept, {sequence_length} / "
+                                  f"{diffusion_iterations} a pass in random order; no remasking model"}[mode]
         log(f"mode: {mode} ({mode_desc})")
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "

@@ -16,6 +16,7 @@ import torch
 
 from conftest import ROOT, assert_error_line, tiny_checkpoint
 import sample  # noqa: E402
+import train  # noqa: E402
 
 evaluation = importlib.import_module('eval')  # eval.py, under a name that leaves the builtin eval() alone
 
@@ -161,6 +162,63 @@ def test_importing_eval_runs_nothing():
 
 
 # -----------------------------------------------------------------------------
+# likelihood
+
+class Knower(torch.nn.Module):
+    """An unmasking stub that puts logit `sure` on the true token at every position (it knows the text)
+    and 0 elsewhere; sure=0 is uniform."""
+
+    def __init__(self, text, sure):
+        super().__init__()
+        self.text, self.sure, self.inputs = text, sure, []
+
+    def forward(self, idx):
+        self.inputs.append(idx.clone())
+        logits = torch.zeros(*idx.shape, V)
+        logits.scatter_(-1, self.text[:idx.size(0), :, None], self.sure)
+        return logits, None
+
+
+def test_nelbo_of_a_model_that_knows_the_text_is_zero_and_of_a_uniform_one_log2_base():
+    text = torch.randint(0, BASE, (6, 40), generator=torch.Generator().manual_seed(0))
+    task = train.Task(base_vocab_size=BASE, mask_token_id=BASE, wrong_token_id=BASE + 1)
+    g = torch.Generator().manual_seed(1)
+    assert evaluation.nelbo_bits(Knower(text, 60.0), text, task, g, 4, 6) == pytest.approx([0.0] * 6, abs=1e-6)
+    uniform = Knower(text, 0.0)
+    assert evaluation.nelbo_bits(uniform, text, task, g, 4, 4) == pytest.approx([math.log2(BASE)] * 6)
+    # 4 strata of t: the counts of [MASK]s fall one in each quarter of 1..40, for each of the 6 rows
+    masked = torch.cat([(x == BASE).sum(dim=1) for x in uniform.inputs]).view(4, 6)
+    for j in range(4):
+        assert ((masked[j] > 10 * j) & (masked[j] <= 10 * (j + 1))).all(), masked
+
+
+def test_nelbo_weighs_each_sequence_by_its_own_masked_mean():
+    # a model right at the even positions and uniform at the odd ones: every masked set of any size
+    # has about half its positions wrong, so the bound is about log2(BASE) / 2 whatever the count
+    text = torch.randint(0, BASE, (64, 50), generator=torch.Generator().manual_seed(0))
+    half = Knower(text, 60.0)
+    half.text = text
+    odd = torch.arange(50) % 2 == 1
+
+    def forward(idx):
+        logits = torch.zeros(*idx.shape, V)
+        logits.scatter_(-1, text[:idx.size(0), :, None], 60.0)
+        return torch.where(odd[None, :, None], 0.0, logits), None
+    half.forward = forward
+    task = train.Task(base_vocab_size=BASE, mask_token_id=BASE, wrong_token_id=BASE + 1)
+    bits = evaluation.nelbo_bits(half, text, task, torch.Generator().manual_seed(2), 8, 64)
+    assert abs(bits.mean() - math.log2(BASE) / 2) < 0.05
+
+
+def test_ratio_ci_is_the_ratio_of_means_and_shrinks_with_paired_samples():
+    a = np.array([2.0, 2.2, 2.4, 2.6])
+    r, ci = evaluation.ratio_ci(a, a / 1.1)
+    assert r == pytest.approx(1.1) and ci == pytest.approx(0.0, abs=1e-9)  # perfectly paired: no spread
+    r, ci = evaluation.ratio_ci(a, a[::-1] / 1.1)
+    assert r == pytest.approx(1.1) and ci > 0.05
+
+
+# -----------------------------------------------------------------------------
 # the script, on tiny checkpoints and a tiny corpus
 
 CHARS = list("\n !',.?abcdefghijklmnopqrstuvwxyz")
@@ -289,6 +347,17 @@ def test_remasker_benchmark_runs_trains_corruptions(eval_main):
         assert r['positions'] == 4 * 16 and 0 < r['wrong_share'] < 1
 
 
+def test_likelihood_benchmark_end_to_end(eval_main):
+    code, out, err = eval_main('--benchmark=likelihood', '--data_dir=data', '--sequence_length=16', '--mask_ratios=2',
+                               '--device=cpu')
+    assert code == 0, err
+    result = last_json(out)
+    assert result['what'] == 'likelihood' and result['num_sequences'] == len(VAL_TEXT) // 16
+    n, j, r = (result[k]['mean'] for k in ('nelbo_bits', 'judge_bits', 'ratio'))
+    assert n > 0 and j > 0 and r == pytest.approx(n / j)
+    assert 'NELBO' in out
+
+
 def test_bad_input_in_a_real_process_is_one_error_line_and_exit_code_1(workdir):
     res = subprocess.run([sys.executable, os.path.join(ROOT, 'eval.py'), *SMALL, '--rows=mode=bogus'], cwd=workdir,
                          capture_output=True, text=True, timeout=300)
@@ -312,6 +381,9 @@ BAD_INPUTS = [
     (['--num_samples=1.5'], '--num_samples expects int'),
     (['--sweep=iterations', '--sweep_values=2.5', '--rows=mode=random'], 'diffusion_iterations must be an integer'),
     (['--benchmark=remasker', '--remaskers=ckpt_judge.pt'], 'remaskers must name a remasking model'),
+    (['--benchmark=likelihood', '--num_sequences=1000'], 'num_sequences must lie in [1, 63]'),
+    (['--benchmark=likelihood', '--mask_ratios=0'], 'mask_ratios must be an integer of at least 1'),
+    (['--rows=mode=fill_once,end_ratio=0.0'], 'fill-once mode keeps L/T positions a pass'),
 ]
 
 

@@ -231,6 +231,27 @@ def test_confidence_mode_keeps_each_tokens_probability_from_when_it_was_sampled(
     assert after2 == even and n2 == 1
 
 
+def test_fill_once_mode_fills_each_mask_once_and_keeps_it():
+    B, L, T = 3, 40, 7
+    u = Recorder()
+    tokens, info, _ = run('fill_once', unmasker=u, B=B, L=L, T=T)
+    counts = sample.fill_once_counts(L, T)
+    assert counts == [round(L * (1 - (i + 1) / T)) for i in range(T - 1)]  # L/T kept a pass
+    assert [u.masked(c).sum(dim=1).tolist() for c in range(T)] == [[L] * B] + [[n] * B for n in counts]
+    for c in range(1, T):
+        before, after = u.inputs[c - 1], u.inputs[c]
+        assert (after == MASK).le(before == MASK).all()  # only what was masked before is masked now
+        kept = before != MASK
+        assert torch.equal(after[kept], before[kept])  # and a kept token is never drawn again
+    assert (tokens < BASE).all() and info['iterations'] == T
+
+
+def test_fill_once_keeps_a_different_random_subset_every_time():
+    picks = {tuple(run('fill_once', B=1, L=20, T=4, seed=seed)[2].masked(1)[0].nonzero().flatten().tolist())
+             for seed in range(6)}
+    assert len(picks) > 1
+
+
 # -----------------------------------------------------------------------------
 # outputs
 
@@ -317,7 +338,8 @@ def test_fast_path_gives_exactly_the_reference_tokens(mode, temperature):
         outs[fast] = run(mode, unmasker=u, remasker=r, B=5, L=64, T=7, seed=3, threshold=0.13,
                          temperature=temperature, fast=fast)[:2]
         if fast and mode != 'threshold':  # logits asked for at the [MASK]s only: all, then the schedule's counts
-            counts = sample.remask_counts(64, 7, 'linear', 1.0, 0.1)
+            counts = sample.fill_once_counts(64, 7) if mode == 'fill_once' else \
+                sample.remask_counts(64, 7, 'linear', 1.0, 0.1)
             assert [c[1] for c in u.calls] == [64] + counts
     (a, info_a), (b, info_b) = outs[False], outs[True]
     assert torch.equal(a, b)
@@ -368,6 +390,18 @@ def test_threshold_mode_fast_path_runs_no_converged_row():
 ])
 def test_mode_from_the_guides_flags(intelligent, mixed, threshold, ckpt, expected):
     assert sample.resolve_mode(intelligent, mixed, threshold, ckpt) == expected
+
+
+def test_fill_once_flag_selects_fill_once_mode_and_takes_nothing_else():
+    assert sample.resolve_mode(True, False, None, 'r.pt', False, True) == ('fill_once', None)
+    assert sample.resolve_mode(False, False, None, None, False, True) == ('fill_once', None)
+    for args in [(True, True, None, 'r.pt', False, True), (True, False, 0.1, 'r.pt', False, True),
+                 (True, False, None, 'r.pt', True, True)]:
+        with pytest.raises(ValueError, match='use_fill_once=True keeps every token it fills'):
+            sample.resolve_mode(*args)
+    for change in (dict(end_ratio=0.0), dict(start_ratio=0.9), dict(remasking_schedule='exponential')):
+        with pytest.raises(ValueError, match='fill-once mode keeps L/T positions a pass'):
+            run('fill_once', **change)
 
 
 def test_confidence_flag_selects_confidence_mode_and_rejects_guide_only_settings():
@@ -626,6 +660,7 @@ PRESETS = {  # config/ preset -> (mode, iterations run at most, sequence length)
     'sample_fast_mixed.py': ('mixed', 20, 512),
     'sample_baseline_random.py': ('random', 50, 1024),
     'sample_confidence.py': ('confidence', 59, 1024),
+    'sample_fill_once.py': ('fill_once', 59, 1024),
 }
 
 
