@@ -28,10 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from configurator import configure, knobs, run_main
-from model import DTYPES, GPT, GPTConfig, load_checkpoint, save_checkpoint, special_token_ids, wrong_probability
+from model import (DTYPES, GPT, GPTConfig, load_checkpoint, matmul_peak, save_checkpoint, special_token_ids,
+                   wrong_probability)
 from sample import fill, top_n
 
 # -----------------------------------------------------------------------------
@@ -61,6 +63,7 @@ pad_vocab_to = 1  # round the vocabulary (characters + [MASK] + [WRONG]) up to a
 # objective
 training_type = 'unmasking'  # 'unmasking' | 'remasking' | 'autoregressive' (OBJECTIVES)
 fully_masked_fraction = 0.01  # unmasking: share of sequences masked entirely, on top of the uniform draw
+loss_weighting = 'token'  # unmasking: 'token' = mean over every masked position of the batch | 'sequence' = each sequence's mean, then their mean (the NELBO)
 remasking_corruption = 'random'  # remasking: 'random' (uniform characters) | 'model' (unmasking_checkpoint's samples)
 unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # 'model' corruption: the frozen unmasking model (a path)
 # AdamW optimizer
@@ -118,8 +121,6 @@ def unmasking_batch(chunk, generator, task):
     k = torch.randint(1, T + 1, (B,), device=clean.device, generator=generator)
     full = torch.rand(B, device=clean.device, generator=generator) < task.fully_masked_fraction
     masked = random_positions(torch.where(full, T, k), T, generator)
-    # plain mean over masked positions (no 1/t ELBO weighting as in MDLM/LLaDA): simple, and the
-    # loss reads as cross-entropy per predicted character
     return torch.where(masked, task.mask_token_id, clean), torch.where(masked, clean, -1)
 
 
@@ -142,6 +143,24 @@ def autoregressive_batch(chunk, generator, task):
 
 
 OBJECTIVES = {'unmasking': unmasking_batch, 'remasking': remasking_batch, 'autoregressive': autoregressive_batch}
+
+
+# how the cross-entropy at the positions with a target (y != -1) becomes one loss
+
+def token_mean_loss(logits, y):
+    """The mean over every position of the batch with a target: a sequence counts by how many it has
+    (for unmasking, a heavily masked sequence counts more)."""
+    return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-1)
+
+
+def sequence_mean_loss(logits, y):
+    """The mean over sequences of each one's mean over its positions with a target: with exact mask
+    counts uniform on 1..T, the masked-diffusion bound (NELBO) per token that eval.py measures."""
+    nll = F.cross_entropy(logits.float().transpose(1, 2), y, ignore_index=-1, reduction='none')  # (B, T)
+    return (nll.sum(dim=1) / (y != -1).sum(dim=1).clamp(min=1)).mean()
+
+
+LOSSES = {'token': token_mean_loss, 'sequence': sequence_mean_loss}
 
 
 # the corruptions of remasking: each replaces the picked positions (B, T) bool of clean (B, T)
@@ -181,6 +200,8 @@ def check_knobs():
     """Raise ValueError for any knob this run cannot honour, before anything is loaded."""
     if training_type not in OBJECTIVES:
         raise ValueError(f"unknown training_type {training_type!r}; choose one of {', '.join(OBJECTIVES)}")
+    if loss_weighting not in LOSSES:
+        raise ValueError(f"unknown loss_weighting {loss_weighting!r}; choose one of {', '.join(LOSSES)}")
     if remasking_corruption not in CORRUPTIONS:
         raise ValueError(f"unknown remasking_corruption {remasking_corruption!r}; choose one of "
                          f"{', '.join(CORRUPTIONS)}")
@@ -268,6 +289,13 @@ def main(argv):
         s = np.random.SeedSequence([seed, *key]).generate_state(2)
         return torch.Generator().manual_seed(int(s[0])), torch.Generator(device=dev).manual_seed(int(s[1]))
 
+    def train_batch(it, micro_step):
+        """The batch of a training micro-step, a function of (seed, rank, iteration, micro-step) alone,
+        and dropout's seed for it: so a run resumed at any saved iteration goes on exactly as it would
+        have gone without stopping."""
+        torch.manual_seed(int(np.random.SeedSequence([seed, 2, rank, it, micro_step]).generate_state(1)[0]))
+        return get_batch('train', *generators(0, rank, it, micro_step))
+
     def get_batch(split, cpu_gen, dev_gen):
         # re-open the memmap every batch: a long-lived one leaks memory (nanoGPT's experience)
         data = np.memmap(os.path.join(data_dir, f'{split}.bin'), dtype=np.uint16, mode='r')
@@ -335,6 +363,9 @@ def main(argv):
         optimizer.load_state_dict(optimizer_state)
         optimizer_state = None  # free it
     flops_per_iter = 3 * model.flops_per_token(block_size) * tokens_per_iter  # forward + backward (2x), trained model only
+    # model FLOP utilisation against the matmul rate this GPU reaches in the run's dtype, measured here
+    peak = matmul_peak(dev, DTYPES[dtype]) if device_type == 'cuda' else None
+    loss_of = LOSSES[loss_weighting]
     raw_model = model  # unwrapped from DDP (compiled, if compile): for evaluation and saving
     if compile:
         model = raw_model = torch.compile(model)
@@ -349,14 +380,14 @@ def main(argv):
         out = {}
         raw_model.eval()
         for i, split in enumerate(('train', 'val')):
-            gens = generators(1, i)  # training batches use key (0, rank, iter_num)
+            gens = generators(1, i)  # training batches use keys (0, rank, iteration, micro-step)
             losses = torch.zeros(eval_iters)
             hits = torch.zeros(3, dtype=torch.long, device=dev)  # true positives, flagged, actual
             for k in range(eval_iters):
                 x, y = get_batch(split, *gens)
                 with ctx:
-                    logits, loss = raw_model(x, y)
-                losses[k] = loss.item()
+                    logits, _ = raw_model(x)
+                losses[k] = loss_of(logits, y).item()
                 if training_type == 'remasking':
                     flagged = wrong_probability(logits, wrong_token_id) > 0.5
                     actual = y == wrong_token_id
@@ -377,9 +408,7 @@ def main(argv):
                         best_val_loss=None if math.isinf(best_val_loss) else best_val_loss, **kwargs)
 
     # training loop: iter_num counts the optimizer steps applied to the weights
-    torch.manual_seed(seed + rank)  # dropout
-    train_gens = generators(0, rank, iter_num)  # a resumed run does not replay the first batches
-    x, y = get_batch('train', *train_gens)
+    x, y = train_batch(iter_num, 0)
     t0, iter0 = time.time(), iter_num  # step timings: wall time per iteration since (t0, iter0)
     while True:
         lr = get_lr(iter_num) if decay_lr else learning_rate
@@ -406,9 +435,10 @@ def main(argv):
             if ddp:  # sync gradients on the last micro-step only
                 model.require_backward_grad_sync = micro_step == accumulation - 1
             with ctx:
-                logits, loss = model(x, y)
-                loss = loss / accumulation
-            x, y = get_batch('train', *train_gens)  # the next batch, while the device works on this one
+                logits, _ = model(x)
+                loss = loss_of(logits, y) / accumulation
+            # the next batch, while the device works on this one
+            x, y = train_batch(*((iter_num, micro_step + 1) if micro_step + 1 < accumulation else (iter_num + 1, 0)))
             scaler.scale(loss).backward()
         if grad_clip != 0.0:
             scaler.unscale_(optimizer)
@@ -422,8 +452,9 @@ def main(argv):
             lossf = loss.item() * accumulation  # .item() waits for the device: only here
             dt = (time.time() - t0) / (iter_num - iter0)
             t0, iter0 = time.time(), iter_num
+            mfu = f", MFU {flops_per_iter / dt / peak:.1%}" if peak else ''
             print(f"iter {iter_num}: loss {lossf:.4f}, lr {lr:.2e}, {dt * 1000:.1f} ms/iter, "
-                  f"{tokens_per_iter / dt:,.0f} tok/s, {flops_per_iter / dt / 1e12:.2f} TFLOP/s")
+                  f"{tokens_per_iter / dt:,.0f} tok/s, {flops_per_iter / dt / 1e12:.2f} TFLOP/s{mfu}")
 
     if master and ship_ckpt_name and not eval_only:
         ship_path = os.path.join(ship_dir, ship_ckpt_name)

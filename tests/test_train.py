@@ -9,6 +9,7 @@ import contextlib
 import importlib.util
 import io
 import json
+import math
 import os
 import re
 import runpy
@@ -214,6 +215,14 @@ def test_model_corruption_is_one_fill_step_of_the_sampler_and_draws_nothing_else
     assert torch.equal(g_batch.get_state(), g.get_state())  # and no other draw
 
 
+def test_losses_weigh_every_position_alike_or_every_sequence_alike():
+    logits = torch.zeros(2, 4, 3)  # uniform over 3 tokens: log 3 at every position
+    logits[0, 0, 0] = 100.0  # but certain, and right, at row 0's one target
+    y = torch.tensor([[0, -1, -1, -1], [0, 1, 2, 0]])
+    assert train.token_mean_loss(logits, y).item() == pytest.approx(4 * math.log(3) / 5)
+    assert train.sequence_mean_loss(logits, y).item() == pytest.approx((0 + math.log(3)) / 2)
+
+
 def test_every_objective_and_corruption_is_in_its_table():
     assert set(train.OBJECTIVES) == {'unmasking', 'remasking', 'autoregressive'}
     assert set(train.CORRUPTIONS) == {'random', 'model'}
@@ -263,16 +272,23 @@ def test_train_is_deterministic(runs):
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
-def test_train_resume(runs):
-    source, before, _ = runs.trained('unmasking', '--training_type=unmasking')
+def test_train_resume_goes_on_exactly_as_an_unbroken_run(runs):
+    """A run stopped at ITERS and resumed to ITERS + 20 ends with the weights of one run straight to
+    ITERS + 20 (the same schedule, batches, dropout and optimizer state): a long run can be carried
+    across machines in pieces."""
+    common = ['--training_type=unmasking', '--dropout=0.1', f'--lr_decay_iters={ITERS}']
+    source, before, _ = runs.trained('dropout', *common)
     shutil.copytree(source, runs.root / 'resume')
-    code, out, err = train_py(*runs.args('resume'), '--training_type=unmasking', '--init_from=resume',
-                              f'--max_iters={ITERS + 20}')
+    code, out, err = train_py(*runs.args('resume'), *common, f'--max_iters={ITERS + 20}', '--init_from=resume')
     assert code == 0, err
     evals = evaluations(out)
     assert evals[0] == before[-1]  # the same weights, evaluated on the same batches
     assert [e[0] for e in evals] == [ITERS, ITERS + 20]
-    assert load_checkpoint(os.path.join(runs.root / 'resume', 'ckpt.pt'))[1]['iter_num'] == ITERS + 20
+    _, straight, _ = runs.trained('straight', *common, f'--max_iters={ITERS + 20}')
+    assert straight[-1] == evals[-1]
+    a, _ = load_checkpoint(os.path.join(runs.root / 'resume', 'ckpt.pt'))
+    b, _ = load_checkpoint(os.path.join(runs.root / 'straight', 'ckpt.pt'))
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
 def test_train_init_from_a_checkpoint_fine_tunes_its_weights(runs, tmp_path):
@@ -316,6 +332,7 @@ def test_train_with_ddp_on_two_processes(runs, ddp):
     (['--init_from=nope.pt'], ["init_from='nope.pt' is neither"]),
     (['--block_size=100000'], ['fewer than block_size+1']),
     (['--dtype=float8'], ["unknown dtype 'float8'"]),
+    (['--loss_weighting=elbo'], ["unknown loss_weighting 'elbo'", 'token, sequence']),
     (['--max_iters=1.5'], ['--max_iters expects int']),
 ])
 def test_train_bad_input(data_dir, tmp_path, args, fragments):
