@@ -64,21 +64,24 @@ import train
 from configurator import configure, knobs, parse_literal, run_main
 from model import build_tokenizer, device_name, synchronize, wrong_probability
 
-# The default quality rows. random-59 and confidence-59 cost what the 30-iteration remasker rows do
-# (30 unmasker + 29 remasker passes), so they compare at equal compute.
+# The default quality rows. The field's baseline first: fill-once (each [MASK] filled once and kept,
+# MDLM's sampler). 59 passes (fill-once-59, random-59, confidence-59) cost what the 30-iteration
+# remasker rows do (30 unmasker + 29 remasker passes), so they compare at equal compute.
 _NAIVE = 'ckpt_remasking_naive_4400.pt'
 _MODEL = 'ckpt_remasking_model.pt'
 _DEFAULT_ROWS = ';'.join([
     'name=validation,mode=validation',
+    'name=fill-once-30,mode=fill_once,diffusion_iterations=30',
+    'name=fill-once-59,mode=fill_once,diffusion_iterations=59',
     'name=random-30,mode=random,diffusion_iterations=30',
     'name=random-59,mode=random,diffusion_iterations=59',
+    'name=confidence-59,mode=confidence,diffusion_iterations=59',
     f'name=schedule-naive,mode=schedule,diffusion_iterations=30,remasker={_NAIVE}',
     f'name=threshold-naive,mode=threshold,threshold=0.005,diffusion_iterations=30,remasker={_NAIVE}',
     f'name=mixed-naive,mode=mixed,threshold=0.01,diffusion_iterations=30,remasker={_NAIVE}',
     f'name=schedule-model,mode=schedule,diffusion_iterations=30,remasker={_MODEL}',
     f'name=threshold-model,mode=threshold,threshold=0.005,diffusion_iterations=30,remasker={_MODEL}',
     f'name=mixed-model,mode=mixed,threshold=0.01,diffusion_iterations=30,remasker={_MODEL}',
-    'name=confidence-59,mode=confidence,diffusion_iterations=59',
 ])
 
 # -----------------------------------------------------------------------------

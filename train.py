@@ -53,6 +53,7 @@ data_dir = 'data/shakespeare_char'  # train.bin, val.bin, meta.json written by p
 gradient_accumulation_steps = 1  # micro-batches per optimizer step, over all DDP processes together
 batch_size = 64  # sequences per micro-batch per process
 block_size = 1024  # tokens per sequence
+data_on_device = True  # hold both splits on the training device and cut the batches there; False: read each batch from the .bin files
 # model
 n_layer = 6  # transformer blocks
 n_head = 6  # attention heads; n_embd must be a multiple
@@ -296,12 +297,22 @@ def main(argv):
         torch.manual_seed(int(np.random.SeedSequence([seed, 2, rank, it, micro_step]).generate_state(1)[0]))
         return get_batch('train', *generators(0, rank, it, micro_step))
 
+    # a character corpus is small (Shakespeare: 19 MB as int32), so by default it lives on the device
+    # and a batch costs no host work, copy or sync
+    held = {split: torch.from_numpy(np.fromfile(os.path.join(data_dir, f'{split}.bin'), dtype=np.uint16)
+                                    .astype(np.int32)).to(dev) for split in ('train', 'val')} if data_on_device else None
+    window = torch.arange(block_size + 1, device=dev)
+
     def get_batch(split, cpu_gen, dev_gen):
-        # re-open the memmap every batch: a long-lived one leaks memory (nanoGPT's experience)
-        data = np.memmap(os.path.join(data_dir, f'{split}.bin'), dtype=np.uint16, mode='r')
-        ix = torch.randint(len(data) - block_size, (batch_size,), generator=cpu_gen)
-        chunk = torch.from_numpy(np.stack([data[i:i + block_size + 1] for i in ix.tolist()]).astype(np.int64))
-        chunk = chunk.pin_memory().to(dev, non_blocking=True) if device_type == 'cuda' else chunk.to(dev)
+        if held:
+            data = held[split]
+            ix = torch.randint(len(data) - block_size, (batch_size,), device=dev, generator=dev_gen)
+            chunk = data[ix[:, None] + window].long()
+        else:  # re-open the memmap every batch: a long-lived one leaks memory (nanoGPT's experience)
+            data = np.memmap(os.path.join(data_dir, f'{split}.bin'), dtype=np.uint16, mode='r')
+            ix = torch.randint(len(data) - block_size, (batch_size,), generator=cpu_gen)
+            chunk = torch.from_numpy(np.stack([data[i:i + block_size + 1] for i in ix.tolist()]).astype(np.int64))
+            chunk = chunk.pin_memory().to(dev, non_blocking=True) if device_type == 'cuda' else chunk.to(dev)
         return make_batch(chunk, dev_gen, task)  # chunk: (B, T+1)
 
     # the model

@@ -118,7 +118,7 @@ def test_rows_parse_literals_fill_defaults_and_name_rows():
 
 def test_the_default_rows_parse():
     rows = evaluation.parse_rows(evaluation._DEFAULT_ROWS)
-    assert rows[0]['mode'] == 'validation' and len(rows) == 10
+    assert rows[0]['mode'] == 'validation' and len(rows) == 12
 
 
 @pytest.mark.parametrize('text, message', [
