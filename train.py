@@ -85,6 +85,7 @@ device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu', 'cuda', 'cuda:
 dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'  # 'float32' | 'bfloat16' | 'float16'
 compile = torch.cuda.is_available()  # torch.compile the models (slow to start; pays off on CUDA)
 seed = 1337  # same seed, same device, same settings: same run (on CPU; CUDA kernels are not all deterministic)
+profile = False  # after 20 warm-up iterations, run 20 under torch.profiler, print where their time went, and stop
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 
@@ -421,7 +422,21 @@ def main(argv):
     # training loop: iter_num counts the optimizer steps applied to the weights
     x, y = train_batch(iter_num, 0)
     t0, iter0 = time.time(), iter_num  # step timings: wall time per iteration since (t0, iter0)
+    profiler, first_iter = None, iter_num
     while True:
+        if profile and master and iter_num == first_iter + 20:
+            profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU] + (
+                [torch.profiler.ProfilerActivity.CUDA] if device_type == 'cuda' else []))
+            profiler.__enter__()
+            t_prof = time.time()
+        if profiler is not None and iter_num == first_iter + 40:
+            torch.cuda.synchronize() if device_type == 'cuda' else None
+            wall = time.time() - t_prof
+            profiler.__exit__(None, None, None)
+            print(f"profile of 20 iterations: {wall * 1000 / 20:.1f} ms/iter wall")
+            print(profiler.key_averages().table(sort_by='self_cuda_time_total' if device_type == 'cuda' else
+                                                'self_cpu_time_total', row_limit=25, max_name_column_width=60))
+            return  # a profiling run saves and ships nothing
         lr = get_lr(iter_num) if decay_lr else learning_rate
         for group in optimizer.param_groups:
             group['lr'] = lr
