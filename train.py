@@ -490,8 +490,24 @@ def main(argv):
 
 
 if __name__ == '__main__':
+    code = 0
     try:
         run_main(main, sys.argv[1:])
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    except SystemExit as e:
+        code = e.code
+    if dist.is_initialized():
+        dist.destroy_process_group()
+        # Under DDP, end the process here, without Python's interpreter teardown. Each gradient
+        # all-reduce that DDP starts inside backward() holds a copy of the Python context, and gloo's
+        # worker thread frees that work only after handing the result back, which takes the GIL. A
+        # process that reaches teardown first (usually rank 1, which skips the final evaluation) has
+        # that thread killed while it waits for the GIL, inside a C++ destructor: "terminate called
+        # without an active exception", SIGABRT. destroy_process_group does not join those threads,
+        # and a barrier only moves the race. Everything is written by now: flush and go.
+        if isinstance(code, str):  # sys.exit('error: ...')
+            print(code, file=sys.stderr)
+            code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code or 0)
+    sys.exit(code)

@@ -319,6 +319,52 @@ def test_train_with_ddp_on_two_processes(runs, ddp):
     assert evals[-1] != single[-1]  # but twice the data per step
 
 
+# Loaded into rank 1 of a torchrun job as sitecustomize (through PYTHONPATH): it makes the machine
+# busy in the way that killed rank 1 at exit (SIGABRT, "terminate called without an active
+# exception"), on every run instead of a few in a hundred under load. The gloo worker threads get no
+# CPU while the main thread runs (one CPU for the process, SCHED_IDLE workers, no forced GIL hand-over),
+# so the work of the last gradient all-reduce is still to be freed when the interpreter tears down; a
+# finalizer that blocks then lets a worker run, and it takes the GIL to free that work's Python
+# context while the interpreter is finalizing: Python ends the thread inside a C++ destructor.
+STARVED_GLOO_WORKERS = """
+import os, sys, time
+if os.environ.get('RANK') == '1':
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # threads started later inherit it
+    sys.setswitchinterval(1000.0)
+    import torch.distributed
+    _init = torch.distributed.init_process_group
+
+    def init_process_group(*args, **kwargs):
+        _init(*args, **kwargs)
+        time.sleep(0.2)  # the new threads start and name themselves
+        workers = [t for t in os.listdir('/proc/self/task')
+                   if open(f'/proc/self/task/{t}/comm').read().strip() == 'pt_gloo_runloop']
+        assert workers, 'no gloo worker threads (pt_gloo_runloop) found'
+        for t in workers:
+            os.sched_setscheduler(int(t), os.SCHED_IDLE, os.sched_param(0))
+
+    torch.distributed.init_process_group = init_process_group
+
+    class SlowTeardown:
+        def __del__(self):
+            time.sleep(0.5)
+
+    slow_teardown = SlowTeardown()  # freed with this module, during interpreter teardown
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='SCHED_IDLE and /proc: Linux only')
+def test_train_ddp_exits_cleanly_while_gloo_still_frees_the_last_all_reduce(data_dir, tmp_path):
+    """Regression: rank 1 of train.py under torchrun died at exit (exit code -6) now and then."""
+    (tmp_path / 'sitecustomize.py').write_text(STARVED_GLOO_WORKERS)
+    env = {**ENV, 'PYTHONPATH': os.pathsep.join(filter(None, [str(tmp_path), ENV.get('PYTHONPATH')]))}
+    r = subprocess.run([*TORCHRUN, 'train.py', f'--data_dir={data_dir}', f'--out_dir={tmp_path}', *TINY,
+                        '--max_iters=10', '--lr_decay_iters=10', '--eval_interval=10', '--gradient_accumulation_steps=2'],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'terminate called' not in r.stderr, r.stderr
+    assert [int(s) for s, *_ in EVAL_LINE.findall(r.stdout)] == [0, 10]
+
+
 # -----------------------------------------------------------------------------
 # train.py: bad input is one line, no traceback
 
