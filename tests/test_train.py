@@ -24,6 +24,7 @@ import torch
 from conftest import ROOT
 import sample  # noqa: E402
 import train  # noqa: E402
+from configurator import configure  # noqa: E402
 from model import load_checkpoint  # noqa: E402
 
 PREPARE = os.path.join(ROOT, 'data', 'shakespeare_char', 'prepare.py')
@@ -257,6 +258,21 @@ def test_train_remasking_model(runs):
     assert info['config']['unmasking_checkpoint'] == str(source / 'ship.pt')
 
 
+def test_train_reads_its_batches_from_the_files_when_asked(runs):
+    out_dir, evals, _ = runs.trained('from_files', '--training_type=unmasking', '--data_on_device=False')
+    assert_learned(evals)
+    _, on_device, _ = runs.trained('unmasking', '--training_type=unmasking')
+    assert evals[0][1:3] != on_device[0][1:3]  # other windows: the batches came by the other path
+
+
+@pytest.mark.parametrize('preset', sorted(f for f in os.listdir(os.path.join(ROOT, 'config')) if f.startswith('train_')))
+def test_training_presets_set_only_knobs_of_the_right_types(preset):
+    g = {k: getattr(train, k) for k in train._knobs}
+    g['__annotations__'] = dict(train.__annotations__)
+    configure(g, [os.path.join(ROOT, 'config', preset)], keys=train._knobs)  # raises on an unknown knob or type
+    assert g['training_type'] in train.OBJECTIVES and g['ship_ckpt_name'].endswith('.pt')
+
+
 def test_train_autoregressive(runs):
     out_dir, evals, _ = runs.trained('autoregressive', '--training_type=autoregressive')
     assert_learned(evals)
@@ -358,11 +374,13 @@ def test_train_ddp_exits_cleanly_while_gloo_still_frees_the_last_all_reduce(data
     """Regression: rank 1 of train.py under torchrun died at exit (exit code -6) now and then."""
     (tmp_path / 'sitecustomize.py').write_text(STARVED_GLOO_WORKERS)
     env = {**ENV, 'PYTHONPATH': os.pathsep.join(filter(None, [str(tmp_path), ENV.get('PYTHONPATH')]))}
-    r = subprocess.run([*TORCHRUN, 'train.py', f'--data_dir={data_dir}', f'--out_dir={tmp_path}', *TINY,
-                        '--max_iters=10', '--lr_decay_iters=10', '--eval_interval=10', '--gradient_accumulation_steps=2'],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0 and 'terminate called' not in r.stderr, r.stderr
-    assert [int(s) for s, *_ in EVAL_LINE.findall(r.stdout)] == [0, 10]
+    for attempt in range(2):  # the old code crashed about 9 runs in 10 so: both pass about once in 100
+        r = subprocess.run([*TORCHRUN, 'train.py', f'--data_dir={data_dir}', f'--out_dir={tmp_path / str(attempt)}',
+                            *TINY, '--max_iters=10', '--lr_decay_iters=10', '--eval_interval=10',
+                            '--gradient_accumulation_steps=2'],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and 'terminate called' not in r.stderr, r.stderr
+        assert [int(s) for s, *_ in EVAL_LINE.findall(r.stdout)] == [0, 10]
 
 
 # -----------------------------------------------------------------------------
