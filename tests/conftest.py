@@ -59,3 +59,8 @@ def assert_error_line(code, out, err, *fragments, alone=True):
     lines = err.strip().splitlines()
     assert lines and (len(lines) == 1 or not alone), err
     assert lines[-1].startswith('error: ') and all(f in lines[-1] for f in fragments), err
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'slow: takes seconds of its own (torchrun, the Triton interpreter, the shipped '
+                                       'main job); `-m "not slow"` leaves them out of a quick run')

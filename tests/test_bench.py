@@ -10,6 +10,7 @@ import torch
 
 from conftest import ROOT, assert_error_line
 import bench  # noqa: E402
+import model  # noqa: E402
 import sample  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 from test_eval import tiny_models  # noqa: E402
@@ -70,13 +71,18 @@ def test_speed_benchmark_runs_and_ends_with_json(bench_main):
 
 
 def test_workload_out_writes_a_pair_sample_py_loads(bench_main, workdir, monkeypatch, tmp_path):
-    # the GPT-2 pair shrunk to a tiny one: the same code path, without 250 MB of weights
-    monkeypatch.setattr(bench, 'GPTConfig', lambda **kw: GPTConfig(**{**kw, 'n_layer': 1, 'n_embd': 16, 'n_head': 2}))
+    # the GPT-2 pair shrunk to a tiny one: the same code path, without 500 MB of weights (bench.py, run
+    # afresh, imports GPTConfig from model then)
+    class Shrunk(GPTConfig):
+        def __init__(self, **kw):
+            super().__init__(**{**kw, 'n_layer': 1, 'n_embd': 16, 'n_head': 2})
+    monkeypatch.setattr(model, 'GPTConfig', Shrunk)
     code, out, err = bench_main('--workload=gpt2', f'--workload_out={tmp_path}', '--dtype=float32')
     assert code == 0, err
     u, info, r, _ = sample.load_models('ckpt_unmasking.pt', 'ckpt_remasking.pt', out_dir=str(tmp_path), device='cpu',
                                        dtype='float32', sequence_length=1024)
     assert info['base_vocab_size'] == 50304 and info['model_args']['vocab_size'] == 50368
+    assert info['model_args']['n_layer'] == 1  # the shrunk pair, not GPT-2 small
 
 
 @pytest.mark.parametrize('args, message', [
@@ -94,6 +100,7 @@ def test_every_bad_input_is_one_error_line_and_exit_code_1(bench_main, args, mes
     assert_error_line(*bench_main(*SMALL, *args), message)
 
 
+@pytest.mark.slow
 def test_help_names_every_benchmark_and_importing_runs_nothing():
     code = "import sys; sys.argv = ['bench.py', '--bogus=1']; import bench; print('ok')"
     res = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -70,6 +70,7 @@ def test_shipped_models_generate_mask_free_text_in_every_mode(shipped, remasker,
     assert 1 <= run['iterations'] <= 4
 
 
+@pytest.mark.slow
 def test_the_main_job_runs_as_shipped():
     """`python sample.py` with its defaults: one 1024-character text from the shipped models."""
     res = subprocess.run([sys.executable, 'sample.py'], cwd=ROOT, capture_output=True, text=True, timeout=600)

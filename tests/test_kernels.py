@@ -15,6 +15,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 pytest.importorskip('triton')
+pytestmark = pytest.mark.slow  # one process under Triton's interpreter: about 10 s
 
 PRELUDE = """
 import json, os

@@ -793,6 +793,7 @@ def test_compile_runs_end_to_end(sample_main, monkeypatch):
     assert 'compiled' in err and len(texts(out)) == 1
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_write_the_one_process_texts_in_order(workdir, sample_main, tmp_path):
     """torchrun spreads the batches over processes (gloo on the CPU); process 0 prints them all,
     in order: the same stdout and out_file as one process. Threshold mode: the processes' batches

@@ -1,8 +1,8 @@
 """
 train.py and prepare.py on a tiny corpus with a tiny model, on the CPU: the objectives and corruptions
 as functions, and the script run the way a user runs it. The training runs happen in this process
-(fresh globals each, as `python train.py` would have), cached per module; the torchrun run starts
-first, in the background, as two real processes.
+(fresh globals each, as `python train.py` would have), cached per module; the torchrun run is two real
+processes.
 """
 
 import contextlib
@@ -110,7 +110,7 @@ def ddp(data_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def runs(data_dir, ddp, tmp_path_factory):
+def runs(data_dir, tmp_path_factory):
     return Runs(data_dir, tmp_path_factory.mktemp('runs'))
 
 
@@ -321,6 +321,7 @@ def test_train_init_from_a_checkpoint_fine_tunes_its_weights(runs, tmp_path):
     assert_one_line_error(code, err, "is a 'remasking' model")
 
 
+@pytest.mark.slow
 def test_train_with_ddp_on_two_processes(runs, ddp):
     # gradient_accumulation_steps counts micro-batches over all processes: 2 = one on each
     proc, out_dir = ddp
@@ -369,6 +370,7 @@ if os.environ.get('RANK') == '1':
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith('linux'), reason='SCHED_IDLE and /proc: Linux only')
 def test_train_ddp_exits_cleanly_while_gloo_still_frees_the_last_all_reduce(data_dir, tmp_path):
     """Regression: rank 1 of train.py under torchrun died at exit (exit code -6) now and then."""
@@ -405,6 +407,7 @@ def test_train_bad_input(data_dir, tmp_path, args, fragments):
     assert not os.path.exists(tmp_path / 'ckpt.pt')
 
 
+@pytest.mark.slow
 def test_train_bad_input_in_a_real_process_and_under_torchrun(data_dir, tmp_path):
     r = subprocess.run([sys.executable, 'train.py', f'--data_dir={data_dir}', '--training_type=diffusion'], cwd=ROOT,
                        env=ENV, capture_output=True, text=True, timeout=120)
