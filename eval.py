@@ -1,8 +1,8 @@
 """
 Evaluation of the models, one benchmark a run (--benchmark=...): quality (the default: ways of
 generating, each scored by the autoregressive judge), likelihood (the unmasking model's NELBO against
-the judge's bits per character) and remasker (how well remaskers flag wrong characters). The speed
-benchmark is bench.py.
+the judge's bits per character), infill (spans of held-out text hidden and filled) and remasker (how
+well remaskers flag wrong characters). The speed benchmark is bench.py.
 
 quality: for each row of `rows` (a way of generating: mode, remasker, iterations, ...),
 generate num_samples texts with sample.generate() and score each one: bits per character under the
@@ -21,6 +21,12 @@ autoregressive judge's bits per character on the same windows, and their ratio (
 within 11-14% of an autoregressive model of their size on text8). Means with 95% intervals over the
 windows; the last line is one JSON object.
 
+infill: num_samples windows of held-out text, each with a span of every length in span_lengths
+hidden in its middle and filled by each way of generating in infill_rows (a template: the text
+around the span is given); the judge scores the filled span in its context (bits per character of
+the span given what precedes it) and how the text after it follows on (bits per character of the
+rest of the window given the span), against the original span (the validation row).
+
 remasker: how well a remasker flags wrong characters. Held-out text (the validation works) is
 corrupted by train.py's corruptions (train.CORRUPTIONS), a share t ~ U(0, 1) of each sequence:
 'random' (uniform random characters) and 'model' (masked, then refilled by the unmasking model's
@@ -34,6 +40,7 @@ number.
     $ python eval.py --rows="mode=validation;name=r,mode=random,diffusion_iterations=10"
     $ python eval.py --sweep=iterations --plot=iterations.png --out_json=iterations.json
     $ python eval.py --benchmark=likelihood --device=cuda     # NELBO vs the judge on all of val.bin
+    $ python eval.py --benchmark=infill --sequence_length=256 --num_samples=64
     $ python eval.py --benchmark=remasker                     # both shipped remaskers, 16 sequences each
     $ python eval.py --benchmark=remasker --num_sequences=64 --device=cuda
 
@@ -84,8 +91,17 @@ _DEFAULT_ROWS = ';'.join([
     f'name=mixed-model,mode=mixed,threshold=0.01,diffusion_iterations=30,remasker={_MODEL}',
 ])
 
+# The default infill rows: the original spans, the unmasker alone, and the guide's modes.
+_INFILL_ROWS = ';'.join([
+    'name=original,mode=validation',
+    'name=fill-once-30,mode=fill_once,diffusion_iterations=30',
+    'name=fill-once-59,mode=fill_once,diffusion_iterations=59',
+    'name=random-30,mode=random,diffusion_iterations=30',
+    f'name=mixed-naive,mode=mixed,threshold=0.01,diffusion_iterations=30,remasker={_NAIVE}',
+])
+
 # -----------------------------------------------------------------------------
-benchmark = 'quality'  # 'quality' | 'likelihood' | 'remasker'
+benchmark = 'quality'  # 'quality' | 'likelihood' | 'infill' | 'remasker'
 # both benchmarks
 out_dir = 'checkpoints'  # where the checkpoints are
 checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (generates; 'model' corruption)
@@ -105,6 +121,9 @@ show_chars = 200  # characters of each row's first sample to print
 out_json = ''  # also write the JSON result to this file
 out_csv = ''  # also write one CSV line per row to this file
 plot = ''  # a .png path: bpc and entropy against forward passes per sample (needs matplotlib)
+# infill
+infill_rows = _INFILL_ROWS  # ';'-separated rows as for quality, each filling every span
+span_lengths = '8,32,128'  # comma-separated lengths of the hidden spans, in tokens
 # likelihood and remasker
 num_sequences: int | None = None  # validation windows; None: all that tile val.bin (likelihood), 16 per corruption (remasker)
 mask_ratios = 8  # likelihood: mask ratios t per window, one in each of as many equal slices of (0, 1]
@@ -170,13 +189,17 @@ def corpus_word_share(text, corpus_words):
     return sum(w in corpus_words for w in ws) / len(ws)
 
 
-def bits_per_char(logits, tokens, base_vocab_size):
-    """Mean over positions 1..L-1 of -log2 p(x_t | x_<t) under a causal model's logits (B, L, V)
-    for tokens (B, L), with the logits restricted to the base vocabulary. Returns (B,).
-    (Bits per token: per character for the character tokenizer.)"""
+def token_bits(logits, tokens, base_vocab_size):
+    """-log2 p(x_t | x_<t) at positions t = 1..L-1 under a causal model's logits (B, L, V) for tokens
+    (B, L), with the logits restricted to the base vocabulary: (B, L-1), column t-1 for position t."""
     logp = torch.log_softmax(logits[:, :-1, :base_vocab_size].float(), dim=-1)  # position t-1 predicts x_t
-    nll = -logp.gather(-1, tokens[:, 1:, None]).squeeze(-1)  # (B, L-1), nats
-    return nll.mean(dim=1) / math.log(2)
+    return -logp.gather(-1, tokens[:, 1:, None]).squeeze(-1) / math.log(2)
+
+
+def bits_per_char(logits, tokens, base_vocab_size):
+    """Mean over positions 1..L-1 of -log2 p(x_t | x_<t): (B,). (Bits per token: per character for
+    the character tokenizer.)"""
+    return token_bits(logits, tokens, base_vocab_size).mean(dim=1)
 
 
 def text_metrics(text, corpus_words):
@@ -355,6 +378,59 @@ def run_likelihood():
                       'num_sequences': n, 'sequence_length': sequence_length, 'mask_ratios': mask_ratios,
                       'nelbo_bits': {'mean': m_n, 'ci95': ci_n}, 'judge_bits': {'mean': m_j, 'ci95': ci_j},
                       'ratio': {'mean': r, 'ci95': ci_r}}))
+
+
+# -----------------------------------------------------------------------------
+# infilling
+
+def run_infill():
+    bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['quality']
+    spans = [parse_literal(v.strip()) for v in str(span_lengths).split(',') if v.strip()]
+    if not spans or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= sequence_length - 2
+                            for v in spans):
+        raise ValueError(f"span_lengths must be integers from 1 to sequence_length - 2 = {sequence_length - 2}, "
+                         f"got {span_lengths!r}")
+    sample.check_device(device, dtype)
+    infill = parse_rows(infill_rows)
+    check_rows(infill)
+    unmasker, u, judge, remasker_models = load_models(infill)
+    windows = validation_tokens(u['base_vocab_size'], num_samples, sequence_length)  # (N, L)
+    hardware = device_name(device)
+    print(f"infilling of {num_samples} validation windows of {sequence_length} tokens, the span in the middle; "
+          f"{hardware}, {device} {dtype}; judge {judge_name}; bits/char mean ± 95% CI")
+    print(f"{'row':<16} {'span':>5}  {'span bits/char':^15}  {'after it':^15}  {'passes':>7}")
+    results = []
+    for span in spans:
+        first = (sequence_length - span) // 2
+        hole = torch.zeros(sequence_length, dtype=torch.bool, device=device)
+        hole[first:first + span] = True
+        for row in infill:
+            if row['mode'] == 'validation':
+                tokens, passes = windows, [0] * num_samples
+            else:
+                remasker = remasker_models[row['remasker']] if row['remasker'] else None
+                parts, passes = [], []
+                for b, i in enumerate(range(0, num_samples, bs)):
+                    x = windows[i:i + bs]
+                    generator = torch.Generator(device=device).manual_seed(sample.batch_seed(seed, b))
+                    out, info = sample.generate(unmasker, remasker, batch_size=x.size(0), sequence_length=sequence_length,
+                                                base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
+                                                wrong_token_id=u['wrong_token_id'], mode=row['mode'],
+                                                fixed=torch.where(hole, -1, x), generator=generator,
+                                                **{k: row[k] for k in GENERATE_KEYS})
+                    parts.append(out)
+                    passes += (info['unmasker_passes'] + info['remasker_passes']).tolist()
+                tokens = torch.cat(parts)
+            bits = judge_bits(judge, tokens, u['base_vocab_size'], bs)  # (N, L-1), column t-1 for position t
+            m = {'span_bits': mean_ci(bits[:, first - 1:first - 1 + span].mean(dim=1).numpy()),
+                 'after_bits': mean_ci(bits[:, first - 1 + span:].mean(dim=1).numpy()),
+                 'passes': mean_ci(passes)}
+            results.append({'name': row['name'], 'span': span, **{k: {'mean': _finite(a), 'ci95': _finite(c)}
+                                                                   for k, (a, c) in m.items()}})
+            print(f"{row['name']:<16} {span:>5}  {m['span_bits'][0]:>6.3f} ± {m['span_bits'][1]:<6.3f}  "
+                  f"{m['after_bits'][0]:>6.3f} ± {m['after_bits'][1]:<6.3f}  {m['passes'][0]:>7.1f}", flush=True)
+    print(json.dumps({'what': 'infill', 'hardware': hardware, 'num_samples': num_samples,
+                      'sequence_length': sequence_length, 'results': results}))
 
 
 # -----------------------------------------------------------------------------
@@ -580,14 +656,15 @@ def generate_row(row, unmasker, remasker, u, bs):
 
 
 @torch.no_grad()
+def judge_bits(judge, tokens, base_vocab_size, bs):
+    """token_bits of each row of tokens (N, L) under the judge, bs rows at a time: (N, L-1) on the CPU."""
+    return torch.cat([token_bits(judge(tokens[i:i + bs])[0], tokens[i:i + bs], base_vocab_size).cpu()
+                      for i in range(0, tokens.size(0), bs)])
+
+
 def judge_bpc(judge, tokens, base_vocab_size, bs):
-    """Bits per character of each row of tokens (N, L) under the judge, bs rows at a time."""
-    out = []
-    for i in range(0, tokens.size(0), bs):
-        chunk = tokens[i:i + bs]
-        logits, _ = judge(chunk)
-        out.append(bits_per_char(logits, chunk, base_vocab_size).cpu())
-    return torch.cat(out).numpy()
+    """Bits per character of each row of tokens (N, L) under the judge: (N,)."""
+    return judge_bits(judge, tokens, base_vocab_size, bs).mean(dim=1).numpy()
 
 
 def _finite(x):
@@ -762,7 +839,8 @@ def main():
     BENCHMARKS[benchmark]()
 
 
-BENCHMARKS = {'quality': run_quality, 'likelihood': run_likelihood, 'remasker': run_remasker}
+BENCHMARKS = {'quality': run_quality, 'likelihood': run_likelihood, 'infill': run_infill,
+              'remasker': run_remasker}
 
 
 if __name__ == '__main__':

@@ -59,6 +59,9 @@ start_ratio = 1.0  # re-masked share of the sequence at the start of the schedul
 end_ratio = 0.1  # re-masked share after the next-to-last iteration (0.1 = 10%)
 use_confidence_remasking = False  # beyond the guide: re-mask the schedule's count of least confident tokens (LLaDA/MaskGIT); no remasking model
 use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/T a pass in random order (MDLM); no remasking model
+# given text (beyond the guide; both never changed or re-masked; FILE:path reads the text from a file)
+start = ''  # a prompt at the beginning of every sample (nanoGPT's knob); sequence_length counts it; '' = all [MASK]
+infill = ''  # a template whose holes are filled: {N} = N tokens, {} = the rest of sequence_length, {{ and }} = a brace
 # output
 verbose = True  # per-iteration progress and a summary on stderr; False: print only the texts
 out_file: str | None = None  # also append each sample to this file as one JSON line
@@ -116,40 +119,36 @@ def _uniform(x, generator):
 
 
 # The re-masking modes: each decides which positions to re-mask, (B, L) bool, from the same inputs:
-#   x (B, L) tokens, p_wrong (B, L) float32 P([WRONG]) or None, n the schedule's count,
-#   threshold, the generator for any randomness, and filled (B, L) bool, the positions this
-#   iteration filled. Every decision is per row.
+#   x (B, L) tokens, p_wrong (B, L) float32 P([WRONG]) or None, n the schedule's count (an int, or
+#   (B,) counts per row), threshold, the generator for any randomness, and allowed (B, L) bool, the
+#   positions it may choose from: the generated ones (never a given token of a prompt or template),
+#   and in fill-once mode only those this iteration filled. Every decision is per row.
 
-def remask_random(x, p_wrong, n, threshold, generator, filled):
-    return top_n(_uniform(x, generator), n)
-
-
-def remask_schedule(x, p_wrong, n, threshold, generator, filled):
-    return top_n(p_wrong, n)
+def remask_random(x, p_wrong, n, threshold, generator, allowed):
+    # n of the allowed positions at random (the others score below every one of them)
+    return top_n(torch.where(allowed, _uniform(x, generator), -1.0), n)
 
 
-def remask_threshold(x, p_wrong, n, threshold, generator, filled):
-    return p_wrong > threshold
+def remask_schedule(x, p_wrong, n, threshold, generator, allowed):
+    return top_n(torch.where(allowed, p_wrong, -math.inf), n)
 
 
-def remask_fill_once(x, p_wrong, n, threshold, generator, filled):
-    # n of the positions just filled, at random (the others score below every one of them): what was
-    # kept before stays kept
-    return top_n(torch.where(filled, _uniform(x, generator), -1.0), n)
+def remask_threshold(x, p_wrong, n, threshold, generator, allowed):
+    return (p_wrong > threshold) & allowed
 
 
-def remask_mixed(x, p_wrong, n, threshold, generator, filled):
+def remask_mixed(x, p_wrong, n, threshold, generator, allowed):
     # Candidates keep their probability, in (threshold, 1]; the others get a random score in
     # [-2, -1), below every candidate. The top n are then: the n most likely candidates when there
     # are enough, else all candidates plus random others, and n random positions when there are none.
-    candidate = p_wrong > threshold
-    return top_n(torch.where(candidate, p_wrong, _uniform(x, generator) - 2), n)
+    candidate = (p_wrong > threshold) & allowed
+    return top_n(torch.where(candidate, p_wrong, torch.where(allowed, _uniform(x, generator) - 2, -3.0)), n)
 
 
 REMASKERS = {'random': remask_random, 'schedule': remask_schedule,
              'threshold': remask_threshold, 'mixed': remask_mixed,
              'confidence': remask_schedule,  # its "P([WRONG])" is 1 - the token's probability when sampled
-             'fill_once': remask_fill_once}
+             'fill_once': remask_random}  # allowed: only the positions just filled, so what was kept stays kept
 NEEDS_REMASKER = ('schedule', 'threshold', 'mixed')
 
 
@@ -195,17 +194,97 @@ def judge(remasker, x, *, wrong_token_id, rows=None, fast=True):
     return wrong_probability(predict(remasker, x, rows, None, fast), wrong_token_id)
 
 
-def remask(x, mode, p_wrong, n, threshold, generator, *, mask_token_id, filled=None):
-    """The re-mask step: the positions the mode chooses (see REMASKERS) become [MASK]; filled (b, L)
-    bool marks the positions the last fill step filled (fill-once mode chooses among them).
-    Returns (x re-masked, the chosen positions (b, L) bool)."""
-    chosen = REMASKERS[mode](x, p_wrong, n, threshold, generator, filled)
+def remask(x, mode, p_wrong, n, threshold, generator, *, mask_token_id, allowed=None):
+    """The re-mask step: the positions the mode chooses (see REMASKERS) among the allowed ones (b, L)
+    bool (None: all) become [MASK]. Returns (x re-masked, the chosen positions (b, L) bool)."""
+    allowed = torch.ones_like(x, dtype=torch.bool) if allowed is None else allowed
+    chosen = REMASKERS[mode](x, p_wrong, n, threshold, generator, allowed)
     return torch.where(chosen, mask_token_id, x), chosen
 
 
 def mask_positions(x, mask_token_id, n):
     """(b, n) long: the positions of the [MASK]s of each row of x, ascending, when every row has n."""
     return (x == mask_token_id).to(torch.uint8).argsort(dim=1, descending=True, stable=True)[:, :n]
+
+
+# -----------------------------------------------------------------------------
+# given text: a prompt or a template with holes, as the fixed tokens of generate()
+
+def read_text(knob, value):
+    """The knob's text, or the file's for FILE:path."""
+    if not value.startswith('FILE:'):
+        return value
+    try:
+        with open(value[5:], encoding='utf-8') as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"{knob}={value!r}: cannot read {value[5:]}: {e}") from None
+
+
+def template_pieces(template):
+    """A template's pieces, in order: given text (str) and holes, {N} as the int N (tokens to fill)
+    and {} as None (the rest of sequence_length, at most once). {{ and }} are literal braces, so no
+    real text is ever read as a hole: 'be, or {20}, that' -> ['be, or ', 20, ', that']."""
+    pieces, text, i = [], [], 0
+    while i < len(template):
+        if template.startswith(('{{', '}}'), i):
+            text.append(template[i])
+            i += 2
+            continue
+        c = template[i]
+        if c == '}':
+            raise ValueError(f"infill: a lone '}}' at character {i}; write a literal brace as '}}}}'")
+        if c == '{':
+            end = template.find('}', i)
+            spec = template[i + 1:end] if end >= 0 else None
+            if spec is None or not (spec == '' or spec.isdigit()) or spec.lstrip('0') == '' and spec:
+                raise ValueError(f"infill: '{{' at character {i} opens no hole: a hole is {{N}} (N >= 1 tokens) or "
+                                 f"{{}} (the rest of sequence_length), and a literal brace is '{{{{'")
+            if text:
+                pieces.append(''.join(text))
+                text = []
+            pieces.append(int(spec) if spec else None)
+            i = end + 1
+            continue
+        text.append(c)
+        i += 1
+    if text:
+        pieces.append(''.join(text))
+    holes = [p for p in pieces if not isinstance(p, str)]
+    if not holes:
+        raise ValueError("infill: the template has no hole to fill; mark one with {N} (N tokens) or {} (the rest)")
+    if holes.count(None) > 1:
+        raise ValueError("infill: {} (the rest of sequence_length) may stand once in a template")
+    return pieces
+
+
+def given_tokens(tokenizer, sequence_length, start='', infill=''):
+    """The fixed tokens of a sample, a list of token ids with -1 at the positions to generate: the
+    prompt start followed by sequence_length - len(start) to generate, or the template infill (whose
+    {} hole stretches to sequence_length; without one the template is the whole sample)."""
+    def encode(knob, text):
+        try:
+            return tokenizer.encode(text)
+        except ValueError as e:  # characters outside the vocabulary, named
+            raise ValueError(f"{knob}: {e}") from None
+    if start and infill:
+        raise ValueError("give a prompt (start) or a template (infill), not both")
+    if start:
+        ids = encode('start', start)
+        if len(ids) >= sequence_length:
+            raise ValueError(f"start is {len(ids)} tokens, which leaves nothing of sequence_length {sequence_length} "
+                             f"to generate; raise sequence_length or shorten the prompt")
+        return ids + [-1] * (sequence_length - len(ids))
+    pieces = [encode('infill', p) if isinstance(p, str) else p for p in template_pieces(infill)]
+    sized = sum(len(p) if isinstance(p, list) else p or 0 for p in pieces)
+    rest = sequence_length - sized
+    if None in pieces and rest < 1:
+        raise ValueError(f"infill: the template's text and sized holes take {sized} tokens, which leaves nothing "
+                         f"of sequence_length {sequence_length} for its {{}} hole")
+    out = []
+    for p in pieces:
+        out += p if isinstance(p, list) else [-1] * (rest if p is None else p)
+    return out
 
 
 # -----------------------------------------------------------------------------
@@ -272,7 +351,7 @@ def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_sch
 def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_size, mask_token_id, wrong_token_id,
              mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
              remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio, threshold=None,
-             temperature=temperature, generator=None, log=None, fast=True):
+             temperature=temperature, fixed=None, generator=None, log=None, fast=True):
     """
     Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
     Defaults are the knobs' defaults at the top of this file.
@@ -289,6 +368,11 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
     threshold: P([WRONG]) threshold for threshold mode, and for mixed mode's candidates (None there:
         MIXED_DEFAULT_THRESHOLD, as sample.py does).
     temperature: of the unmasking model's samples; 0 is greedy.
+    fixed: (B, L) long, the given tokens (a prompt, a template's text) at their positions and -1
+        where a token is to be generated, each row its own; None: generate every position. Given
+        tokens are never changed or re-masked; the models read them as context; the schedule's
+        counts (of a row's G positions to generate instead of L) and the threshold apply to the
+        generated positions only.
     generator: a torch.Generator on the models' device, for reproducible samples.
     log: a callable taking a line of text; when given, per-iteration statistics are logged (at the
         cost of a host sync per statistic).
@@ -314,11 +398,29 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
     device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) \
         else (generator.device if generator is not None else torch.device('cpu'))
     B, L, T = batch_size, sequence_length, diffusion_iterations
-    counts = None if mode == 'threshold' else fill_once_counts(L, T) if mode == 'fill_once' else \
-        remask_counts(L, T, remasking_schedule, start_ratio, end_ratio)
+    x = torch.full((B, L), mask_token_id, dtype=torch.long, device=device)
+    free = None  # the positions to generate (None: all)
+    if fixed is not None:
+        fixed = torch.as_tensor(fixed, dtype=torch.long, device=device)
+        if fixed.shape != (B, L):
+            raise ValueError(f"fixed must be (batch_size, sequence_length) = ({B}, {L}), got {tuple(fixed.shape)}")
+        if ((fixed < -1) | (fixed >= base_vocab_size)).any():
+            raise ValueError(f"fixed holds -1 (generate) or real token ids below {base_vocab_size}")
+        free = fixed < 0
+        x = torch.where(free, x, fixed)
+    to_generate = [L] * B if free is None else free.sum(dim=1).tolist()  # G of each row
+    if min(to_generate) < 1:
+        raise ValueError("every row needs a position to generate: fixed gives every token of one")
+    counts = None  # the schedule's count after iteration i: an int, or (B,) counts when the rows' G differ
+    if mode != 'threshold':
+        rule = (lambda g: fill_once_counts(g, T)) if mode == 'fill_once' else \
+            (lambda g: remask_counts(g, T, remasking_schedule, start_ratio, end_ratio))
+        if len(set(to_generate)) == 1:
+            counts = [to_generate[0]] + rule(to_generate[0])
+        else:
+            counts = torch.tensor([[g] + rule(g) for g in to_generate], device=device).T  # (T, B)
     ids = dict(mask_token_id=mask_token_id)
 
-    x = torch.full((B, L), mask_token_id, dtype=torch.long, device=device)
     confidence = torch.zeros(B, L, device=device)  # confidence mode: each token's probability when sampled
     converged = torch.zeros(B, dtype=torch.bool, device=device)
     converged_at = torch.full((B,), -1, dtype=torch.long, device=device)
@@ -330,9 +432,9 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
         iterations = i + 1
         ran = slice(None) if rows is None or not fast else rows  # the rows the models run over
         masked = (x if rows is None else x[rows]) == mask_token_id
-        # Outside threshold mode every row has the same number n of [MASK]s (L, then the schedule's
-        # counts): the unmasking model is asked for logits there only, (b, n, V), a static shape.
-        positions = None if counts is None else mask_positions(x, mask_token_id, L if i == 0 else counts[i - 1])
+        # Outside threshold mode, when every row has the same number n of [MASK]s (its G, then the
+        # schedule's counts), the unmasking model is asked for logits there only, (b, n, V), a static shape.
+        positions = mask_positions(x, mask_token_id, counts[i]) if isinstance(counts, list) else None
         active, sampled, logits = fill(unmasking_model, x, base_vocab_size=base_vocab_size, temperature=temperature,
                                        generator=generator, rows=rows, positions=positions, fast=fast, **ids)
         passes[0, ran] += 1
@@ -340,7 +442,8 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
         finite &= (sampled < base_vocab_size).all()  # sample_tokens' mark of NaN logits
         if mode == 'confidence':
             sampled_with = token_probability(logits[..., :base_vocab_size], sampled.clamp(max=base_vocab_size - 1))
-            confidence = confidence.scatter(1, positions, sampled_with)
+            confidence = torch.where(masked, sampled_with, confidence) if positions is None else \
+                confidence.scatter(1, positions, sampled_with)
         x = _put(x, rows, active)
         if i == T - 1:
             if log:
@@ -354,8 +457,9 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
             p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
             passes[1, ran] += 1
             finite &= ~p_wrong.isnan().any()  # NaN wherever the logits hold one
-        active, chosen = remask(active, mode, p_wrong, counts[i] if counts else None, threshold, generator,
-                                filled=masked, **ids)
+        allowed = masked if mode == 'fill_once' else None if free is None else free if rows is None else free[rows]
+        active, chosen = remask(active, mode, p_wrong, None if counts is None else counts[i + 1], threshold, generator,
+                                allowed=allowed, **ids)
         x = _put(x, rows, active)
         if mode == 'threshold':  # a row with nothing above the threshold has converged: it is done
             newly = ~chosen.any(dim=-1)
@@ -363,7 +467,7 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
             converged_at[at] = torch.where(newly, i + 1, converged_at[at])
             converged[at] = newly
         if log:
-            log(_iteration_line(i, T, masked, p_wrong, chosen, converged, threshold, mode))
+            log(_iteration_line(i, T, masked, p_wrong, chosen, converged, threshold, mode, allowed))
         if mode == 'threshold':
             rows = (~converged).nonzero().squeeze(1)  # the one host sync of an iteration
             if rows.numel() == 0:
@@ -385,10 +489,10 @@ def _put(x, rows, values):
     return x
 
 
-def _iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode):
+def _iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode, allowed):
     line = f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions"
     if p_wrong is not None:
-        active = p_wrong
+        active = p_wrong if allowed is None else p_wrong[allowed]  # the generated positions only
         what = '1 - P(token)' if mode == 'confidence' else 'P([WRONG])'
         if active.numel():
             line += (f" | {what} min {active.min().item():.2e} mean {active.mean().item():.2e} "
@@ -503,11 +607,21 @@ def main():
     rank, world, dev = distributed_setup(device)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose and rank == 0 else None
 
+    prompt, template = read_text('start', start), read_text('infill', infill)
+    if template:
+        template_pieces(template)  # a bad template is an error before anything is loaded
+
     t0 = time.perf_counter()
     remasker_name = remasking_checkpoint_name if mode in NEEDS_REMASKER else None
     unmasker, u, remasker, r = load_models(checkpoint_name, remasker_name, out_dir=out_dir, device=dev, dtype=dtype,
                                            sequence_length=sequence_length)
     tokenizer = build_tokenizer(u['tokenizer'])
+    fixed = given_tokens(tokenizer, sequence_length, prompt, template) if prompt or template else None
+    length = sequence_length if fixed is None else len(fixed)  # a template without {} is the whole sample
+    if length > u['model_args']['block_size']:
+        raise ValueError(f"the template is {length} tokens, longer than the models' block_size "
+                         f"{u['model_args']['block_size']}")
+    settings['sequence_length'] = length
     if compile:
         unmasker = torch.compile(unmasker)
         remasker = torch.compile(remasker) if remasker is not None else None
@@ -519,8 +633,8 @@ def main():
                               f"P([WRONG]) > {threshold} first, then random",
                      'confidence': f"beyond the guide: the unmasking model's least confident tokens, "
                                    f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}; no remasking model",
-                     'fill_once': f"beyond the guide: each [MASK] filled once and kept, {sequence_length} / "
-                                  f"{diffusion_iterations} a pass in random order; no remasking model"}[mode]
+                     'fill_once': f"beyond the guide: each [MASK] filled once and kept, 1/{diffusion_iterations} "
+                                  f"of them a pass in random order; no remasking model"}[mode]
         log(f"mode: {mode} ({mode_desc})")
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
@@ -528,23 +642,29 @@ def main():
         where = f"{world} processes, {dev.split(':')[0]}" if world > 1 else dev
         log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker is not None else 'none'} | "
             f"device {where} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")
-        log(f"{num_samples} sample(s) of {sequence_length} tokens, {diffusion_iterations} iterations"
+        log(f"{num_samples} sample(s) of {length} tokens, {diffusion_iterations} iterations"
             f"{' at most' if mode == 'threshold' else ''}, temperature {temperature}, seed {seed}, "
             f"batch_size {bs}")
+        if fixed is not None:
+            given = sum(t >= 0 for t in fixed)
+            log(f"{'prompt' if prompt else 'template'}: {given} tokens given, {length - given} to generate"
+                + ('' if prompt or None in template_pieces(template) else
+                   " (the template is the whole sample; sequence_length sizes only a {} hole)"))
 
     n_batches = math.ceil(num_samples / bs)
 
     def run_batch(b):
         """Batch b: (b, texts, iterations run, converged_at per text, seconds)."""
-        start = b * bs
-        n = min(bs, num_samples - start)
+        first_sample = b * bs
+        n = min(bs, num_samples - first_sample)
         if log and n_batches > 1:
-            log(f"batch {b + 1}/{n_batches}: samples {start}..{start + n - 1}")
+            log(f"batch {b + 1}/{n_batches}: samples {first_sample}..{first_sample + n - 1}")
         generator = torch.Generator(device=dev).manual_seed(batch_seed(seed, b))
         t1 = time.perf_counter()
         tokens, info = generate(unmasker, remasker, batch_size=n, base_vocab_size=u['base_vocab_size'],
                                 mask_token_id=u['mask_token_id'], wrong_token_id=u['wrong_token_id'],
-                                mode=mode, generator=generator, log=log, **settings)
+                                mode=mode, generator=generator, log=log,
+                                fixed=None if fixed is None else torch.tensor([fixed] * n), **settings)
         texts = [tokenizer.decode(row) for row in tokens.tolist()]  # .tolist() waits for the device
         return b, texts, info['iterations'], info['converged_at'].tolist(), time.perf_counter() - t1
 
@@ -553,16 +673,17 @@ def main():
             print(text)
             print('---------------', flush=True)
             if sink:
-                sink.write(json.dumps({'sample': b * bs + k, 'text': text, 'seed': seed, 'mode': mode,
-                                       'iterations': iterations,
-                                       'converged_at': converged_at[k] if converged_at[k] > 0 else None}) + '\n')
+                line = {'sample': b * bs + k, 'text': text, 'seed': seed, 'mode': mode, 'iterations': iterations,
+                        'converged_at': converged_at[k] if converged_at[k] > 0 else None}
+                line.update({'start': prompt} if prompt else {'infill': template} if template else {})
+                sink.write(json.dumps(line) + '\n')
                 sink.flush()
             if log:
                 conv = f"converged after iteration {converged_at[k]}" if converged_at[k] > 0 else \
                     f"ran {iterations} iterations"
                 log(f"sample {b * bs + k}: {conv}")
         if log:
-            log(f"batch of {len(texts)}: {seconds:.2f}s wall, {len(texts) * sequence_length / seconds:,.0f} tokens/s")
+            log(f"batch of {len(texts)}: {seconds:.2f}s wall, {len(texts) * length / seconds:,.0f} tokens/s")
 
     sink = open(out_file, 'a', encoding='utf-8') if out_file and rank == 0 else None
     try:

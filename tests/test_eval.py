@@ -2,6 +2,7 @@
 and a tiny corpus."""
 
 import csv
+import functools
 import importlib
 import importlib.util
 import json
@@ -358,6 +359,32 @@ def test_likelihood_benchmark_end_to_end(eval_main):
     assert 'NELBO' in out
 
 
+def test_infill_benchmark_fills_only_the_span_and_scores_it(eval_main, monkeypatch):
+    seen = []
+    generate = sample.generate
+
+    @functools.wraps(generate)  # eval.py reads generate()'s defaults from its signature
+    def spy(*args, fixed=None, **kw):
+        tokens, info = generate(*args, fixed=fixed, **kw)
+        seen.append((fixed.clone(), tokens.clone()))
+        return tokens, info
+    monkeypatch.setattr(sample, 'generate', spy)
+    rows = 'name=original,mode=validation;name=fo,mode=fill_once,diffusion_iterations=4'
+    code, out, err = eval_main('--benchmark=infill', '--data_dir=data', '--sequence_length=24', '--num_samples=4',
+                               '--span_lengths=2,8', f'--infill_rows={rows}', '--device=cpu')
+    assert code == 0, err
+    result = last_json(out)
+    assert [(r['name'], r['span']) for r in result['results']] == [('original', 2), ('fo', 2), ('original', 8),
+                                                                   ('fo', 8)]
+    for fixed, tokens in seen:
+        hole = fixed[0] < 0
+        assert hole.sum() in (2, 8) and hole.nonzero().flatten().tolist() == list(range(int(12 - hole.sum() // 2),
+                                                                                     int(12 + hole.sum() // 2)))
+        assert torch.equal(tokens[:, ~hole], fixed[:, ~hole])  # the text around the span is kept
+    assert all(r['span_bits']['mean'] > 0 for r in result['results'])
+    assert result['results'][1]['passes']['mean'] == 4 and result['results'][0]['passes']['mean'] == 0
+
+
 def test_bad_input_in_a_real_process_is_one_error_line_and_exit_code_1(workdir):
     res = subprocess.run([sys.executable, os.path.join(ROOT, 'eval.py'), *SMALL, '--rows=mode=bogus'], cwd=workdir,
                          capture_output=True, text=True, timeout=300)
@@ -384,6 +411,8 @@ BAD_INPUTS = [
     (['--benchmark=likelihood', '--num_sequences=1000'], 'num_sequences must lie in [1, 63]'),
     (['--benchmark=likelihood', '--mask_ratios=0'], 'mask_ratios must be an integer of at least 1'),
     (['--rows=mode=fill_once,end_ratio=0.0'], 'fill-once mode keeps L/T positions a pass'),
+    (['--benchmark=infill', '--span_lengths=15'], 'span_lengths must be integers from 1 to sequence_length - 2'),
+    (['--benchmark=infill', '--span_lengths=2', '--infill_rows=mode=bogus'], "unknown mode 'bogus'"),
 ]
 
 

@@ -481,6 +481,122 @@ def test_a_single_nan_in_either_models_logits_is_an_error(which, mode):
 
 
 # -----------------------------------------------------------------------------
+# given tokens (a prompt, a template): fixed means fixed
+
+def given(B, L, seed=0):
+    """(B, L) fixed tokens, -1 where to generate: each row its own prompt length and one hole of its own."""
+    g = torch.Generator().manual_seed(seed)
+    fixed = torch.randint(0, BASE, (B, L), generator=g)
+    for b in range(B):
+        fixed[b, 3 + b:] = -1  # a prompt of 3 + b tokens ...
+        fixed[b, L - 4 - b:] = torch.randint(0, BASE, (4 + b,), generator=g)  # ... and a suffix of 4 + b
+    return fixed
+
+
+@pytest.mark.parametrize('fast', [False, True])
+@pytest.mark.parametrize('mode', sample.MODES)
+def test_given_tokens_are_never_changed_or_remasked_in_any_mode(mode, fast):
+    B, L, T = 3, 24, 6
+    fixed = given(B, L)
+    keep = fixed >= 0
+    wrong_everywhere = WrongStub(torch.full((B, L), 0.99))  # every position looks wrong to the remasker
+    u = Recorder()
+    tokens, info, _ = run(mode, unmasker=u, remasker=wrong_everywhere, B=B, L=L, T=T, threshold=0.5, fast=fast,
+                          fixed=fixed)
+    for x in u.inputs:  # what the unmasker saw, every call (no row converges): the given tokens
+        assert x.size(0) == B and torch.equal(x[keep], fixed[keep])
+    assert torch.equal(tokens[keep], fixed[keep]) and (tokens < BASE).all()
+
+
+def test_schedule_counts_apply_to_the_positions_to_generate():
+    B, L, T = 2, 30, 5
+    fixed = torch.full((B, L), -1)
+    fixed[:, :10] = 1  # a prompt of 10: 20 to generate in each row
+    u = Recorder()
+    run('random', unmasker=u, B=B, L=L, T=T, fixed=fixed)
+    counts = sample.remask_counts(20, T, 'linear', 1.0, 0.1)
+    assert [u.masked(c).sum(dim=1).tolist() for c in range(T)] == [[20] * B] + [[n] * B for n in counts]
+    u = Recorder()
+    run('fill_once', unmasker=u, B=B, L=L, T=T, fixed=given(B, L))  # rows with 23 and 21 to generate
+    assert [u.masked(c).sum(dim=1).tolist() for c in range(T)] == \
+        [[23, 21]] + [[a, b] for a, b in zip(sample.fill_once_counts(23, T), sample.fill_once_counts(21, T))]
+
+
+def test_threshold_and_statistics_look_at_the_positions_to_generate_only():
+    B, L = 2, 12
+    fixed = torch.full((B, L), -1)
+    fixed[:, :4] = 2
+    p = torch.where(fixed >= 0, 0.99, 0.2)  # sure the given tokens are wrong, and not the others
+    lines = []
+    _, info, u = run('threshold', remasker=WrongStub(p, torch.zeros(B, L)), B=B, L=L, T=10, threshold=0.5,
+                     fixed=fixed, log=lines.append)
+    assert info['converged_at'].tolist() == [1, 1] and len(u.inputs) == 1  # nothing generated was above it
+    assert 'max 2.00e-01' in lines[0] and 'min 2.00e-01' in lines[0]
+
+
+def test_fast_path_gives_the_reference_tokens_with_given_tokens_per_row():
+    torch.manual_seed(0)
+    cfg = GPTConfig(block_size=32, vocab_size=V, n_layer=1, n_head=2, n_embd=16)
+    u, r = GPT(cfg).eval(), GPT(cfg).eval()
+    fixed = given(4, 32)
+    for mode in sample.MODES:
+        a = run(mode, unmasker=u, remasker=r, B=4, L=32, T=6, seed=2, threshold=0.2, fixed=fixed)[0]
+        b = run(mode, unmasker=u, remasker=r, B=4, L=32, T=6, seed=2, threshold=0.2, fixed=fixed, fast=True)[0]
+        assert torch.equal(a, b), mode
+    same = torch.full((4, 32), -1)
+    same[:, :5] = 3  # one prompt for every row: the fast path's static shapes
+    a = run('mixed', unmasker=u, remasker=r, B=4, L=32, T=6, seed=2, threshold=0.2, fixed=same)[0]
+    assert torch.equal(a, run('mixed', unmasker=u, remasker=r, B=4, L=32, T=6, seed=2, threshold=0.2, fixed=same,
+                              fast=True)[0])
+
+
+@pytest.mark.parametrize('change, message', [
+    (dict(fixed=torch.full((2, 9), -1)), 'fixed must be'),
+    (dict(fixed=torch.full((2, 10), BASE)), 'real token ids'),
+    (dict(fixed=torch.zeros(2, 10, dtype=torch.long)), 'every row needs a position to generate'),
+])
+def test_bad_fixed_tokens_are_value_errors(change, message):
+    with pytest.raises(ValueError, match=message):
+        run('random', **change)
+
+
+@pytest.mark.parametrize('template, pieces', [
+    ('be, or {20}, that', ['be, or ', 20, ', that']),
+    ('{}tail', [None, 'tail']),
+    ('a {{b}} {3}', ['a {b} ', 3]),
+    ('{1}{2}', [1, 2]),
+    ('}}{{{5}}}', ['}{', 5, '}']),
+])
+def test_template_pieces(template, pieces):
+    assert sample.template_pieces(template) == pieces
+
+
+@pytest.mark.parametrize('template, message', [
+    ('no hole', 'has no hole'), ('a {{b}}', 'has no hole'), ('a {x} b', 'opens no hole'), ('a {0} b', 'opens no hole'),
+    ('a {3', 'opens no hole'), ('a } b {3}', "lone '}'"), ('{}{}', 'may stand once'),
+])
+def test_bad_templates(template, message):
+    with pytest.raises(ValueError, match=message):
+        sample.template_pieces(template)
+
+
+def test_given_tokens_of_a_prompt_and_a_template():
+    from model import CharTokenizer
+    tok = CharTokenizer('abc ')
+    assert sample.given_tokens(tok, 6, start='ab') == [0, 1, -1, -1, -1, -1]
+    assert sample.given_tokens(tok, 10, infill='a{2}b{}c') == [0, -1, -1, 1, -1, -1, -1, -1, -1, 2]
+    assert sample.given_tokens(tok, 999, infill='a{2}b') == [0, -1, -1, 1]  # no {}: the template is the sample
+    with pytest.raises(ValueError, match='leaves nothing of sequence_length 2 to generate'):
+        sample.given_tokens(tok, 2, start='ab')
+    with pytest.raises(ValueError, match='leaves nothing of sequence_length 4 for its {} hole'):
+        sample.given_tokens(tok, 4, infill='ab{2}{}')
+    with pytest.raises(ValueError, match="infill: text has characters outside the vocabulary: 'xz'"):
+        sample.given_tokens(tok, 10, infill='xaz{3}')
+    with pytest.raises(ValueError, match='not both'):
+        sample.given_tokens(tok, 10, start='a', infill='a{3}')
+
+
+# -----------------------------------------------------------------------------
 # the steps, on their own
 
 def test_top_n_marks_each_rows_n_highest_for_one_count_or_a_count_per_row():
@@ -746,6 +862,13 @@ BAD_INPUTS = [
     (['--sequence_length=12.5'], '--sequence_length expects int'),
     (['--bogus=1'], 'unknown knob --bogus'),
     (['not_a_config.py'], 'config file not_a_config.py not found'),
+    (['--start=ROMEO'], "start: text has characters outside the vocabulary: 'EMOR'"),
+    (['--start=to be', '--sequence_length=5'], 'start is 5 tokens, which leaves nothing of sequence_length 5'),
+    (['--start=FILE:no_prompt.txt'], "start='FILE:no_prompt.txt': cannot read no_prompt.txt"),
+    (['--infill=no hole here'], 'the template has no hole to fill'),
+    (['--infill=a {x} b'], "'{' at character 2 opens no hole"),
+    (['--infill=a{3}', '--start=b'], 'not both'),
+    (['--infill=a{2000}'], "longer than the models' block_size 1024"),
 ]
 if not torch.cuda.is_available():
     BAD_INPUTS.append((['--device=cuda'], 'CUDA is not available'))
@@ -761,6 +884,31 @@ def test_bad_input_is_one_clear_line_and_a_nonzero_exit(sample_main, args, messa
 def test_bad_input_in_a_real_process(workdir, args, message):
     res = sample_py(workdir, *args)
     assert_error_line(res.returncode, res.stdout, res.stderr, message, alone=False)
+
+
+def test_a_prompt_starts_every_sample_and_goes_to_the_out_file(sample_main, tmp_path):
+    (tmp_path / 'prompt.txt').write_text('to be, or not\n')
+    code, out, err = sample_main(f'--start=FILE:{tmp_path / "prompt.txt"}', '--sequence_length=40', '--num_samples=3',
+                                 '--batch_size=2', '--diffusion_iterations=4', '--use_mixed_remasking=True',
+                                 f'--out_file={tmp_path / "o.jsonl"}')
+    assert code == 0, err
+    assert 'prompt: 14 tokens given, 26 to generate' in err
+    out = texts(out)
+    assert len(out) == 3 and all(t.startswith('to be, or not\n') and len(t) == 40 for t in out)
+    lines = [json.loads(line) for line in (tmp_path / 'o.jsonl').read_text().splitlines()]
+    assert [line['start'] for line in lines] == ['to be, or not\n'] * 3 and [line['text'] for line in lines] == out
+
+
+def test_a_template_keeps_its_text_and_fills_its_holes(sample_main, tmp_path):
+    code, out, err = sample_main('--infill=who is {5}? the {}.', '--sequence_length=30', '--diffusion_iterations=5',
+                                 f'--out_file={tmp_path / "o.jsonl"}')
+    assert code == 0, err
+    assert 'template: 14 tokens given, 16 to generate' in err
+    (text,) = texts(out)
+    assert len(text) == 30 and text.startswith('who is ') and text[12:18] == '? the ' and text.endswith('.')
+    assert json.loads((tmp_path / 'o.jsonl').read_text())['infill'] == 'who is {5}? the {}.'
+    code, out, err = sample_main('--infill=who is {5}?', '--diffusion_iterations=3')  # no {}: the template is all
+    assert code == 0 and 'the template is the whole sample' in err and len(texts(out)[0]) == 13
 
 
 def test_unreadable_checkpoint_is_one_clear_line(sample_main, tmp_path):
@@ -798,8 +946,10 @@ def test_torchrun_two_processes_write_the_one_process_texts_in_order(workdir, sa
     """torchrun spreads the batches over processes (gloo on the CPU); process 0 prints them all,
     in order: the same stdout and out_file as one process. Threshold mode: the processes' batches
     converge at different iterations."""
-    args = ['--device=cpu', '--num_samples=5', '--batch_size=2', '--sequence_length=48', '--diffusion_iterations=4',
-            '--remasking_confidence_threshold=0.5']
+    # the prompt in a config file: torchrun would read --start=... as an abbreviation of its own --start-method
+    (tmp_path / 'prompt.py').write_text("start = 'the king'\n")
+    args = [str(tmp_path / 'prompt.py'), '--device=cpu', '--num_samples=5', '--batch_size=2', '--sequence_length=48',
+            '--diffusion_iterations=4', '--remasking_confidence_threshold=0.5']
     one = sample_main(*args, f'--out_file={tmp_path / "one.jsonl"}')
     two = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
                           os.path.join(ROOT, 'sample.py'), *args, f'--out_file={tmp_path / "two.jsonl"}'],
@@ -807,7 +957,7 @@ def test_torchrun_two_processes_write_the_one_process_texts_in_order(workdir, sa
                          env={**os.environ, 'OMP_NUM_THREADS': '1'})
     assert one[0] == 0, one[2]
     assert two.returncode == 0, two.stderr
-    assert len(texts(one[1])) == 5
+    assert len(texts(one[1])) == 5 and all(t.startswith('the king') for t in texts(one[1]))
     assert two.stdout == one[1]
     assert (tmp_path / 'two.jsonl').read_text() == (tmp_path / 'one.jsonl').read_text()
     assert 'device 2 processes, cpu' in two.stderr
