@@ -17,6 +17,9 @@ then some positions are re-masked and predicted again. What gets re-masked is th
     $ python sample.py                                   # schedule mode, shipped checkpoints
     $ python sample.py --use_mixed_remasking=True        # mixed mode
     $ python sample.py config/sample_controlled_mixed.py # a preset; see config/
+    $ python sample.py config/sample_fill_once.py        # the field's baseline
+    $ python sample.py --start="ROMEO." --use_fill_once=True          # after a prompt
+    $ python sample.py --infill="Creeps in this {5} pace" --use_fill_once=True  # into a template's holes
     $ python sample.py --help                            # every knob
 
 generate() is importable and takes loaded models, so a caller can load once and generate many times.
@@ -47,7 +50,7 @@ compile = False  # torch.compile the models (PyTorch 2.x; pays off for long runs
 sequence_length = 1024  # tokens per sample, at most the models' block_size
 num_samples = 1  # how many texts to generate
 batch_size: int | None = None  # samples generated together in one tensor (the last batch may be smaller); None: 1 on the CPU, 64 on CUDA
-diffusion_iterations = 30  # iterations: exact for random/schedule/mixed, the maximum for threshold mode
+diffusion_iterations = 30  # iterations: exact in every mode but threshold, where it is the maximum
 temperature = 1.0  # softmax temperature of the unmasking model's samples; 0 = always the most likely token
 seed = 1337  # same seed, same device, same settings: same texts
 # re-masking (the mode follows from these; see README)

@@ -911,6 +911,41 @@ def test_a_template_keeps_its_text_and_fills_its_holes(sample_main, tmp_path):
     assert code == 0 and 'the template is the whole sample' in err and len(texts(out)[0]) == 13
 
 
+@pytest.fixture
+def bpe_workdir(tmp_path, monkeypatch):
+    """checkpoints/ with a tiny unmasker over a small BPE vocabulary: bytes, then 'th', 'the', ' the'
+    (a tiktoken Encoding built here and handed out for 'gpt2', so nothing is downloaded)."""
+    import tiktoken
+    from model import GPT, GPTConfig, save_checkpoint, special_token_ids
+    ranks = {bytes([i]): i for i in range(256)}
+    ranks.update({b'th': 256, b'the': 257, b' the': 258})
+    enc = tiktoken.Encoding(name='small', pat_str=r" ?\w+| ?[^\w\s]+|\s+", mergeable_ranks=ranks, special_tokens={})
+    monkeypatch.setattr(tiktoken, 'get_encoding', lambda name: enc)
+    m, w, vocab = special_token_ids(enc.n_vocab, pad_to=8)
+    (tmp_path / 'checkpoints').mkdir()
+    torch.manual_seed(0)
+    save_checkpoint(str(tmp_path / 'checkpoints' / 'ckpt_unmasking.pt'),
+                    GPT(GPTConfig(block_size=64, vocab_size=vocab, n_layer=1, n_head=2, n_embd=16)),
+                    training_type='unmasking', tokenizer={'type': 'tiktoken', 'encoding': 'gpt2'},
+                    base_vocab_size=enc.n_vocab, mask_token_id=m, wrong_token_id=w)
+    return tmp_path, enc
+
+
+def test_prompts_and_templates_with_a_bpe_tokenizer(bpe_workdir, run_script):
+    folder, enc = bpe_workdir
+    from model import TiktokenTokenizer
+    tok = TiktokenTokenizer(enc)
+    assert sample.given_tokens(tok, 10, start='the the') == enc.encode_ordinary('the the') + [-1] * 8
+    assert sample.given_tokens(tok, 99, infill='the {2} {{x}}') == \
+        enc.encode_ordinary('the ') + [-1, -1] + enc.encode_ordinary(' {x}')  # each piece on its own
+    code, out, err = run_script('sample.py', '--infill=the {3} the {} {{the}}', '--sequence_length=20',
+                                '--use_fill_once=True', '--diffusion_iterations=4', cwd=folder)
+    assert code == 0, err
+    assert 'template: ' in err and 'tokens given, ' in err
+    (text,) = texts(out)
+    assert text.startswith('the') and text.endswith(' {the}')
+
+
 def test_unreadable_checkpoint_is_one_clear_line(sample_main, tmp_path):
     (tmp_path / 'broken.pt').write_bytes(b'not a checkpoint')
     code, out, err = sample_main(f'--checkpoint_name={tmp_path / "broken.pt"}')
