@@ -48,7 +48,8 @@ Rows: one per ';'-separated item, each a comma-separated list of key=value (valu
 literals, anything else a string): mode (validation | random | schedule | threshold | mixed, and any
 other mode sample.generate() knows, e.g. confidence), name, remasker (a checkpoint file in out_dir;
 needed by schedule, threshold and mixed), and generate()'s diffusion_iterations, threshold,
-temperature, remasking_schedule, start_ratio, end_ratio (defaults: generate()'s, which are sample.py's).
+temperature, remasking_schedule, start_ratio, end_ratio, random_from (defaults: generate()'s, which
+are sample.py's).
 """
 
 import csv
@@ -437,7 +438,7 @@ def run_infill():
 # rows and sweeps
 
 ROW_KEYS = ('name', 'mode', 'remasker', 'diffusion_iterations', 'threshold', 'temperature',
-            'remasking_schedule', 'start_ratio', 'end_ratio')
+            'remasking_schedule', 'start_ratio', 'end_ratio', 'random_from')
 GENERATE_KEYS = ROW_KEYS[3:]  # passed to sample.generate() as they are
 GENERATE_DEFAULTS = {k: inspect.signature(sample.generate).parameters[k].default for k in GENERATE_KEYS}
 SWEEPS = {'iterations': 'diffusion_iterations', 'threshold': 'threshold', 'temperature': 'temperature'}

@@ -60,6 +60,7 @@ remasking_confidence_threshold: float | None = None  # P([WRONG]) threshold in (
 remasking_schedule = 'linear'  # 'linear' | 'exponential': how the re-mask count falls
 start_ratio = 1.0  # re-masked share of the sequence at the start of the schedule (1.0 = all)
 end_ratio = 0.1  # re-masked share after the next-to-last iteration (0.1 = 10%)
+random_from = 'all'  # beyond the guide: random and mixed modes' random picks come from 'all' positions (the guide) | 'filled' (just filled)
 use_confidence_remasking = False  # beyond the guide: re-mask the schedule's count of least confident tokens (LLaDA/MaskGIT); no remasking model
 use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/T a pass in random order (MDLM); no remasking model
 # given text (beyond the guide; both never changed or re-masked; FILE:path reads the text from a file)
@@ -123,35 +124,43 @@ def _uniform(x, generator):
 
 # The re-masking modes: each decides which positions to re-mask, (B, L) bool, from the same inputs:
 #   x (B, L) tokens, p_wrong (B, L) float32 P([WRONG]) or None, n the schedule's count (an int, or
-#   (B,) counts per row), threshold, the generator for any randomness, and allowed (B, L) bool, the
-#   positions it may choose from: the generated ones (never a given token of a prompt or template),
-#   and in fill-once mode only those this iteration filled. Every decision is per row.
+#   (B,) counts per row), threshold, the generator for any randomness, allowed (B, L) bool, the
+#   positions it may choose at all (the generated ones: never a given token of a prompt or
+#   template), and pool (B, L) bool, those its random part is drawn from (all allowed ones, the
+#   guide's rule; or only those this iteration filled: fill-once mode, random_from='filled').
+#   Every decision is per row.
 
-def remask_random(x, p_wrong, n, threshold, generator, allowed):
-    # n of the allowed positions at random (the others score below every one of them)
-    return top_n(torch.where(allowed, _uniform(x, generator), -1.0), n)
+def _random_score(x, generator, allowed, pool):
+    """Uniform in [0, 1) in the pool; below every one of those the other allowed positions (-1),
+    and below them the positions never to choose (-inf)."""
+    return torch.where(pool, _uniform(x, generator), torch.where(allowed, -1.0, -math.inf))
 
 
-def remask_schedule(x, p_wrong, n, threshold, generator, allowed):
+def remask_random(x, p_wrong, n, threshold, generator, allowed, pool):
+    return top_n(_random_score(x, generator, allowed, pool), n)
+
+
+def remask_schedule(x, p_wrong, n, threshold, generator, allowed, pool):
     return top_n(torch.where(allowed, p_wrong, -math.inf), n)
 
 
-def remask_threshold(x, p_wrong, n, threshold, generator, allowed):
+def remask_threshold(x, p_wrong, n, threshold, generator, allowed, pool):
     return (p_wrong > threshold) & allowed
 
 
-def remask_mixed(x, p_wrong, n, threshold, generator, allowed):
-    # Candidates keep their probability, in (threshold, 1]; the others get a random score in
-    # [-2, -1), below every candidate. The top n are then: the n most likely candidates when there
-    # are enough, else all candidates plus random others, and n random positions when there are none.
+def remask_mixed(x, p_wrong, n, threshold, generator, allowed, pool):
+    # Candidates keep their probability, in (threshold, 1]; the others get the random score less 2,
+    # below every candidate. The top n are then: the n most likely candidates when there are enough,
+    # else all candidates plus random others, and n random positions when there are none.
     candidate = (p_wrong > threshold) & allowed
-    return top_n(torch.where(candidate, p_wrong, torch.where(allowed, _uniform(x, generator) - 2, -3.0)), n)
+    return top_n(torch.where(candidate, p_wrong, _random_score(x, generator, allowed, pool) - 2), n)
 
 
 REMASKERS = {'random': remask_random, 'schedule': remask_schedule,
              'threshold': remask_threshold, 'mixed': remask_mixed,
              'confidence': remask_schedule,  # its "P([WRONG])" is 1 - the token's probability when sampled
-             'fill_once': remask_random}  # allowed: only the positions just filled, so what was kept stays kept
+             'fill_once': remask_random}  # its pool: only the positions just filled, so what was kept stays kept
+RANDOM_FROM = ('all', 'filled')  # where the random part of a count is drawn from (random and mixed modes)
 NEEDS_REMASKER = ('schedule', 'threshold', 'mixed')
 
 
@@ -197,11 +206,13 @@ def judge(remasker, x, *, wrong_token_id, rows=None, fast=True):
     return wrong_probability(predict(remasker, x, rows, None, fast), wrong_token_id)
 
 
-def remask(x, mode, p_wrong, n, threshold, generator, *, mask_token_id, allowed=None):
+def remask(x, mode, p_wrong, n, threshold, generator, *, mask_token_id, allowed=None, pool=None):
     """The re-mask step: the positions the mode chooses (see REMASKERS) among the allowed ones (b, L)
-    bool (None: all) become [MASK]. Returns (x re-masked, the chosen positions (b, L) bool)."""
+    bool (None: all), the random part from the pool (None: the allowed ones), become [MASK].
+    Returns (x re-masked, the chosen positions (b, L) bool)."""
     allowed = torch.ones_like(x, dtype=torch.bool) if allowed is None else allowed
-    chosen = REMASKERS[mode](x, p_wrong, n, threshold, generator, allowed)
+    pool = allowed if pool is None else pool & allowed
+    chosen = REMASKERS[mode](x, p_wrong, n, threshold, generator, allowed, pool)
     return torch.where(chosen, mask_token_id, x), chosen
 
 
@@ -323,7 +334,7 @@ def resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confi
 
 
 def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_schedule, start_ratio, end_ratio,
-                   threshold, temperature, batch_size=1, num_samples=1):
+                   threshold, temperature, random_from='all', batch_size=1, num_samples=1):
     """Raise ValueError naming the knob for any setting generation cannot honour."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -342,6 +353,8 @@ def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_sch
         raise ValueError(f"remasking_confidence_threshold must lie strictly between 0 and 1, got {threshold!r}")
     if not (isinstance(temperature, (int, float)) and 0.0 <= temperature < math.inf):
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+    if random_from not in RANDOM_FROM:
+        raise ValueError(f"unknown random_from {random_from!r}; choose one of {', '.join(RANDOM_FROM)}")
     if mode == 'fill_once' and (remasking_schedule, start_ratio, end_ratio) != _SCHEDULE_DEFAULTS:
         raise ValueError("fill-once mode keeps L/T positions a pass: it takes no remasking_schedule, start_ratio "
                          "or end_ratio (leave them at their defaults)")
@@ -354,7 +367,7 @@ def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_sch
 def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_size, mask_token_id, wrong_token_id,
              mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
              remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio, threshold=None,
-             temperature=temperature, fixed=None, generator=None, log=None, fast=True):
+             temperature=temperature, random_from=random_from, fixed=None, generator=None, log=None, fast=True):
     """
     Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
     Defaults are the knobs' defaults at the top of this file.
@@ -371,6 +384,9 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
     threshold: P([WRONG]) threshold for threshold mode, and for mixed mode's candidates (None there:
         MIXED_DEFAULT_THRESHOLD, as sample.py does).
     temperature: of the unmasking model's samples; 0 is greedy.
+    random_from: where the random part of random and mixed modes' counts is drawn from: 'all' the
+        generated positions (the guide's rule) or only those the iteration 'filled' (kept tokens
+        are then re-drawn only when the remasker flags them).
     fixed: (B, L) long, the given tokens (a prompt, a template's text) at their positions and -1
         where a token is to be generated, each row its own; None: generate every position. Given
         tokens are never changed or re-masked; the models read them as context; the schedule's
@@ -395,7 +411,7 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
         threshold = MIXED_DEFAULT_THRESHOLD
     check_settings(mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
                    remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
-                   threshold=threshold, temperature=temperature, batch_size=batch_size)
+                   threshold=threshold, temperature=temperature, random_from=random_from, batch_size=batch_size)
     if mode in NEEDS_REMASKER and remasking_model is None:
         raise ValueError(f"{mode} mode needs a remasking model")
     device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) \
@@ -460,9 +476,10 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
             p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
             passes[1, ran] += 1
             finite &= ~p_wrong.isnan().any()  # NaN wherever the logits hold one
-        allowed = masked if mode == 'fill_once' else None if free is None else free if rows is None else free[rows]
+        allowed = None if free is None else free if rows is None else free[rows]
+        pool = masked if mode == 'fill_once' or random_from == 'filled' else None  # the random part's source
         active, chosen = remask(active, mode, p_wrong, None if counts is None else counts[i + 1], threshold, generator,
-                                allowed=allowed, **ids)
+                                allowed=allowed, pool=pool, **ids)
         x = _put(x, rows, active)
         if mode == 'threshold':  # a row with nothing above the threshold has converged: it is done
             newly = ~chosen.any(dim=-1)
@@ -600,7 +617,7 @@ def main():
                                    remasking_checkpoint_name, use_confidence_remasking, use_fill_once)
     settings = dict(sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
                     remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
-                    threshold=threshold, temperature=temperature)
+                    threshold=threshold, temperature=temperature, random_from=random_from)
     check_device(device, dtype)
     # one text at a time is the fastest per text on the CPU, and batching pays on a GPU (OPTIMIZATIONS.md)
     bs = batch_size if batch_size is not None else 64 if device.startswith('cuda') else 1
@@ -642,6 +659,8 @@ def main():
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
                 f"use_intelligent_remasking=False selects random re-masking")
+        if random_from != 'all' and mode not in ('random', 'mixed'):
+            log(f"note: random_from={random_from!r} is not used: {mode} mode picks nothing at random")
         where = f"{world} processes, {dev.split(':')[0]}" if world > 1 else dev
         log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker is not None else 'none'} | "
             f"device {where} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")

@@ -252,6 +252,38 @@ def test_fill_once_keeps_a_different_random_subset_every_time():
     assert len(picks) > 1
 
 
+@pytest.mark.parametrize('mode', ['random', 'mixed'])
+def test_random_from_filled_draws_the_random_part_from_the_positions_just_filled(mode):
+    B, L, T = 3, 40, 6
+    u = Recorder()
+    no_candidates = WrongStub(torch.zeros(B, L))  # mixed mode's count is then all random
+    run(mode, unmasker=u, remasker=no_candidates, B=B, L=L, T=T, threshold=0.5, random_from='filled')
+    counts = sample.remask_counts(L, T, 'linear', 1.0, 0.1)
+    assert [u.masked(c).sum(dim=1).tolist() for c in range(T)] == [[L] * B] + [[n] * B for n in counts]
+    for c in range(1, T):  # a kept token is never re-masked: only what was just filled is
+        before, after = u.inputs[c - 1], u.inputs[c]
+        assert (after == MASK).le(before == MASK).all()
+        assert torch.equal(after[before != MASK], before[before != MASK])
+
+
+def test_random_from_filled_still_takes_mixed_candidates_from_everywhere():
+    B, L, T = 1, 20, 3
+    kw = dict(B=B, L=L, T=T, threshold=0.5, random_from='filled', seed=3)
+    first = Recorder()
+    run('mixed', unmasker=first, remasker=WrongStub(torch.zeros(B, L)), **kw)
+    k = int((first.inputs[1][0] != MASK).nonzero()[0])  # a token kept after iteration 1 ...
+    flagged = torch.zeros(B, L)
+    flagged[0, k] = 0.9  # ... that the remasker flags after iteration 2
+    u = Recorder()
+    run('mixed', unmasker=u, remasker=WrongStub(torch.zeros(B, L), flagged), **kw)
+    assert not u.masked(1)[0, k] and u.masked(2)[0, k]
+
+
+def test_unknown_random_from_is_a_value_error():
+    with pytest.raises(ValueError, match="unknown random_from 'kept'"):
+        run('random', random_from='kept')
+
+
 # -----------------------------------------------------------------------------
 # outputs
 
