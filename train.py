@@ -242,6 +242,51 @@ def load_unmasker(tokenizer, mask_token_id, device):
     return unmasker.requires_grad_(False)  # frozen, and in eval mode (no dropout) from load_checkpoint
 
 
+def init_model(vocab_size, tokenizer, resume_path, device, log):
+    """The model to train and where its run starts, by init_from: (model in training mode, iteration,
+    best val loss so far, the optimizer's state to load or None)."""
+    model_args = dict(n_layer=n_layer, n_head=n_head, n_embd=n_embd, block_size=block_size, bias=bias,
+                      vocab_size=vocab_size, dropout=dropout,
+                      attention_type='causal' if training_type == 'autoregressive' else 'bidirectional')
+    if init_from == 'scratch':
+        torch.manual_seed(seed)  # the same initial weights on every process
+        return GPT(GPTConfig(**model_args)), 0, math.inf, None
+    if init_from != 'resume':
+        try:
+            model, info = load_checkpoint(init_from, device=device)
+        except (FileNotFoundError, ValueError) as e:
+            raise ValueError(f"cannot start from init_from={init_from!r}: {e}") from None
+        if info['training_type'] != training_type or info['tokenizer'] != tokenizer:
+            raise ValueError(f"init_from={init_from!r} is a {info['training_type']!r} model of another vocabulary or "
+                             f"objective than this {training_type!r} run on {data_dir}")
+        log(f"starting from the weights of {init_from}: {info['model_args']}")
+        model.config.dropout = dropout
+        for m in model.modules():
+            if isinstance(m, torch.nn.Dropout):
+                m.p = dropout
+        return model.train(), 0, math.inf, None
+    try:
+        model, info = load_checkpoint(resume_path, device=device)
+        # load_checkpoint leaves the optimizer state out; read it here
+        optimizer_state = torch.load(resume_path, map_location=device, weights_only=True).get('optimizer')
+    except (FileNotFoundError, ValueError) as e:
+        raise ValueError(f"cannot resume: {e}") from None
+    if optimizer_state is None:
+        raise ValueError(f"cannot resume from {resume_path}: it has no optimizer state (a shipped file?)")
+    if info['training_type'] != training_type:
+        raise ValueError(f"cannot resume: {resume_path} is a {info['training_type']!r} checkpoint, not {training_type!r}")
+    if info['tokenizer'] != tokenizer:
+        raise ValueError(f"cannot resume: {resume_path} was trained on another vocabulary than {data_dir}/meta.json")
+    differ = {k: v for k, v in info['model_args'].items() if model_args.get(k) != v}
+    if 'block_size' in differ and block_size > differ['block_size']:
+        raise ValueError(f"cannot resume with block_size {block_size}: {resume_path} has block_size "
+                         f"{differ['block_size']}")
+    if differ:
+        log(f"resuming: the model keeps the checkpoint's {differ}")
+    best = math.inf if info['best_val_loss'] is None else info['best_val_loss']
+    return model.train(), info['iter_num'], best, optimizer_state
+
+
 def main(argv):
     configure(globals(), argv, keys=_knobs)
     check_knobs()
@@ -317,54 +362,8 @@ def main(argv):
         return make_batch(chunk, dev_gen, task)  # chunk: (B, T+1)
 
     # the model
-    iter_num, best_val_loss = 0, math.inf
-    model_args = dict(n_layer=n_layer, n_head=n_head, n_embd=n_embd, block_size=block_size, bias=bias,
-                      vocab_size=vocab_size, dropout=dropout,
-                      attention_type='causal' if training_type == 'autoregressive' else 'bidirectional')
     resume_path = os.path.join(out_dir, ckpt_name)
-    optimizer_state = None
-    if init_from == 'scratch':
-        torch.manual_seed(seed)  # the same initial weights on every process
-        model = GPT(GPTConfig(**model_args))
-    elif init_from != 'resume':
-        try:
-            model, info = load_checkpoint(init_from, device=dev)
-        except (FileNotFoundError, ValueError) as e:
-            raise ValueError(f"cannot start from init_from={init_from!r}: {e}") from None
-        if info['training_type'] != training_type or info['tokenizer'] != tokenizer:
-            raise ValueError(f"init_from={init_from!r} is a {info['training_type']!r} model of another vocabulary or "
-                             f"objective than this {training_type!r} run on {data_dir}")
-        model_args = info['model_args']
-        log(f"starting from the weights of {init_from}: {model_args}")
-        model.config.dropout = dropout
-        for m in model.modules():
-            if isinstance(m, torch.nn.Dropout):
-                m.p = dropout
-        model.train()
-    else:
-        try:
-            model, info = load_checkpoint(resume_path, device=dev)
-            # load_checkpoint leaves the optimizer state out; read it here
-            optimizer_state = torch.load(resume_path, map_location=dev, weights_only=True).get('optimizer')
-        except (FileNotFoundError, ValueError) as e:
-            raise ValueError(f"cannot resume: {e}") from None
-        if optimizer_state is None:
-            raise ValueError(f"cannot resume from {resume_path}: it has no optimizer state (a shipped file?)")
-        if info['training_type'] != training_type:
-            raise ValueError(f"cannot resume: {resume_path} is a {info['training_type']!r} checkpoint, "
-                             f"not {training_type!r}")
-        if info['tokenizer'] != tokenizer:
-            raise ValueError(f"cannot resume: {resume_path} was trained on another vocabulary than {data_dir}/meta.json")
-        differ = {k: v for k, v in info['model_args'].items() if model_args.get(k) != v}
-        if 'block_size' in differ and block_size > differ['block_size']:
-            raise ValueError(f"cannot resume with block_size {block_size}: {resume_path} has block_size "
-                             f"{differ['block_size']}")
-        if differ:
-            log(f"resuming: the model keeps the checkpoint's {differ}")
-        model_args = info['model_args']
-        iter_num = info['iter_num']
-        best_val_loss = math.inf if info['best_val_loss'] is None else info['best_val_loss']
-        model.train()
+    model, iter_num, best_val_loss, optimizer_state = init_model(vocab_size, tokenizer, resume_path, dev, log)
     model.to(dev)
     log(f"model: {model.get_num_params() / 1e6:.2f}M parameters, vocabulary {vocab_size} "
         f"({task.base_vocab_size} characters + [MASK] {mask_token_id} + [WRONG] {wrong_token_id})")
