@@ -108,7 +108,7 @@ out_dir = 'checkpoints'  # where the checkpoints are
 checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (generates; 'model' corruption)
 data_dir = 'data/shakespeare_char'  # train.bin (corpus words) and val.bin (held-out text) from prepare.py
 sequence_length = 1024  # tokens per sample / sequence
-batch_size: int | None = None  # sequences per generate() call or forward pass; None: 64 (quality, likelihood), 8 (remasker)
+batch_size: int | None = None  # sequences per generate() call or forward pass; None: 64 (quality, likelihood, infill), 8 (remasker)
 device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu' | 'cuda' | 'cuda:N'
 seed = 1337  # which samples and held-out windows; each batch is seeded with (seed, batch index)
 # quality
@@ -133,8 +133,8 @@ thresholds = '0.003,0.005,0.01,0.05,0.5'  # P([WRONG]) thresholds to report (com
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 
-DEFAULT_BATCH_SIZE = {'quality': 64, 'likelihood': 64, 'remasker': 8}
-DEFAULT_SEQUENCES = {'remasker': 16}
+DEFAULT_BATCH_SIZE = {'quality': 64, 'likelihood': 64, 'infill': 64, 'remasker': 8}
+REMASKER_SEQUENCES = 16  # num_sequences=None for the remasker diagnostics: per corruption
 
 
 # -----------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def remasker_scores(remasker, chunks, task, generator, batch_size):
 
 def run_remasker():
     bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['remasker']
-    n = num_sequences if num_sequences is not None else DEFAULT_SEQUENCES['remasker']
+    n = num_sequences if num_sequences is not None else REMASKER_SEQUENCES
     ths = [float(t) for t in thresholds.split(',')]
     sample.check_device(device, 'float32')
     unmasker, u, _, _ = sample.load_models(checkpoint_name, out_dir=out_dir, device=device, dtype='float32',
@@ -385,7 +385,7 @@ def run_likelihood():
 # infilling
 
 def run_infill():
-    bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['quality']
+    bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['infill']
     spans = [parse_literal(v.strip()) for v in str(span_lengths).split(',') if v.strip()]
     if not spans or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= sequence_length - 2
                             for v in spans):
@@ -597,7 +597,7 @@ def validation_tiles(vocab_size, n, length):
         raise ValueError(f"{data_dir}/val.bin has {tiles} windows of {length} tokens; num_sequences must lie in "
                          f"[1, {tiles}] (or None: all), got {n!r}")
     which = np.arange(tiles) if n is None else np.sort(np.random.default_rng(seed).choice(tiles, n, replace=False))
-    return torch.from_numpy(np.stack([data[i * length:(i + 1) * length] for i in which]).astype(np.int64)).to(device)
+    return windows(data, which * length, length)
 
 
 def validation_tokens(vocab_size, n, length):
@@ -605,7 +605,11 @@ def validation_tokens(vocab_size, n, length):
     data = read_tokens(os.path.join(data_dir, 'val.bin'), vocab_size)
     if len(data) <= length:
         raise ValueError(f"{data_dir}/val.bin has {len(data)} tokens, too few for windows of {length}")
-    starts = np.random.default_rng(seed).integers(0, len(data) - length, n)
+    return windows(data, np.random.default_rng(seed).integers(0, len(data) - length, n), length)
+
+
+def windows(data, starts, length):
+    """(len(starts), length) long on the device: the windows of data that begin at starts."""
     return torch.from_numpy(np.stack([data[s:s + length] for s in starts]).astype(np.int64)).to(device)
 
 

@@ -251,7 +251,7 @@ def template_pieces(template):
         if c == '{':
             end = template.find('}', i)
             spec = template[i + 1:end] if end >= 0 else None
-            if spec is None or not (spec == '' or spec.isdigit()) or spec.lstrip('0') == '' and spec:
+            if spec is None or not (spec == '' or spec.isdigit() and int(spec) >= 1):
                 raise ValueError(f"infill: '{{' at character {i} opens no hole: a hole is {{N}} (N >= 1 tokens) or "
                                  f"{{}} (the rest of sequence_length), and a literal brace is '{{{{'")
             if text:
@@ -334,7 +334,7 @@ def resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confi
 
 
 def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_schedule, start_ratio, end_ratio,
-                   threshold, temperature, random_from='all', batch_size=1, num_samples=1):
+                   threshold, temperature, random_from, batch_size=1, num_samples=1):
     """Raise ValueError naming the knob for any setting generation cannot honour."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -628,8 +628,8 @@ def main():
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose and rank == 0 else None
 
     prompt, template = read_text('start', start), read_text('infill', infill)
-    if template:
-        template_pieces(template)  # a bad template is an error before anything is loaded
+    # a bad template is an error before anything is loaded; without a {} hole it is the whole sample
+    whole_template = bool(template) and None not in template_pieces(template)
 
     t0 = time.perf_counter()
     remasker_name = remasking_checkpoint_name if mode in NEEDS_REMASKER else None
@@ -670,8 +670,7 @@ def main():
         if fixed is not None:
             given = sum(t >= 0 for t in fixed)
             log(f"{'prompt' if prompt else 'template'}: {given} tokens given, {length - given} to generate"
-                + ('' if prompt or None in template_pieces(template) else
-                   " (the template is the whole sample; sequence_length sizes only a {} hole)"))
+                + (" (the template is the whole sample; sequence_length sizes only a {} hole)" if whole_template else ''))
 
     n_batches = math.ceil(num_samples / bs)
 
