@@ -48,8 +48,8 @@ Rows: one per ';'-separated item, each a comma-separated list of key=value (valu
 literals, anything else a string): mode (validation | random | schedule | threshold | mixed, and any
 other mode sample.generate() knows, e.g. confidence), name, remasker (a checkpoint file in out_dir;
 needed by schedule, threshold and mixed), and generate()'s diffusion_iterations, threshold,
-temperature, remasking_schedule, start_ratio, end_ratio, random_from (defaults: generate()'s, which
-are sample.py's).
+temperature, remasking_schedule, start_ratio, end_ratio, random_from, selection_temperature and
+max_remask_kept (defaults: generate()'s, which are sample.py's).
 """
 
 import csv
@@ -72,24 +72,36 @@ import train
 from configurator import configure, knobs, parse_literal, run_main
 from model import build_tokenizer, device_name, synchronize, wrong_probability
 
-# The default quality rows. The field's baseline first: fill-once (each [MASK] filled once and kept,
-# MDLM's sampler). 59 passes (fill-once-59, random-59, confidence-59) cost what the 30-iteration
-# remasker rows do (30 unmasker + 29 remasker passes), so they compare at equal compute.
+# The default quality rows. The field's baselines first: fill-once (each [MASK] filled once and kept,
+# MDLM's sampler) and its low-confidence variant (LLaDA's rule, which keeps the most confident: at
+# selection temperature 0 literally, else drawn as the defaults draw). 59 passes cost what the 30-iteration remasker rows do
+# (30 unmasker + 29 remasker passes), so they compare at equal compute. Then every mode at the
+# defaults, and the guide's literal rule (sample.GUIDE_RULE) for the guide's modes.
 _NAIVE = 'ckpt_remasking_naive_4400.pt'
 _MODEL = 'ckpt_remasking_model.pt'
+_GUIDE = ','.join(f'{k}={v!r}' for k, v in sample.GUIDE_RULE.items())
 _DEFAULT_ROWS = ';'.join([
     'name=validation,mode=validation',
     'name=fill-once-30,mode=fill_once,diffusion_iterations=30',
     'name=fill-once-59,mode=fill_once,diffusion_iterations=59',
+    'name=fill-once-conf-59 LLaDA,mode=fill_once_confidence,diffusion_iterations=59,selection_temperature=0.0',
+    'name=fill-once-conf-59,mode=fill_once_confidence,diffusion_iterations=59',
+    'name=confidence-59,mode=confidence,diffusion_iterations=59',
     'name=random-30,mode=random,diffusion_iterations=30',
     'name=random-59,mode=random,diffusion_iterations=59',
-    'name=confidence-59,mode=confidence,diffusion_iterations=59',
-    f'name=schedule-naive,mode=schedule,diffusion_iterations=30,remasker={_NAIVE}',
-    f'name=threshold-naive,mode=threshold,threshold=0.005,diffusion_iterations=30,remasker={_NAIVE}',
-    f'name=mixed-naive,mode=mixed,threshold=0.01,diffusion_iterations=30,remasker={_NAIVE}',
-    f'name=schedule-model,mode=schedule,diffusion_iterations=30,remasker={_MODEL}',
-    f'name=threshold-model,mode=threshold,threshold=0.005,diffusion_iterations=30,remasker={_MODEL}',
-    f'name=mixed-model,mode=mixed,threshold=0.01,diffusion_iterations=30,remasker={_MODEL}',
+    f'name=schedule-model,mode=schedule,remasker={_MODEL}',
+    f'name=mixed-model,mode=mixed,remasker={_MODEL}',
+    f'name=schedule-naive,mode=schedule,remasker={_NAIVE}',
+    f'name=mixed-naive,mode=mixed,remasker={_NAIVE}',
+    f'name=threshold-naive ex1,mode=threshold,threshold=0.005,diffusion_iterations=100,remasker={_NAIVE}',
+    f'name=threshold-model ex1,mode=threshold,threshold=0.005,diffusion_iterations=100,remasker={_MODEL}',
+    f'name=guide random-30,mode=random,diffusion_iterations=30,{_GUIDE}',
+    f'name=guide random-59,mode=random,diffusion_iterations=59,{_GUIDE}',
+    f'name=guide confidence-59,mode=confidence,diffusion_iterations=59,{_GUIDE}',
+    f'name=guide schedule-naive,mode=schedule,remasker={_NAIVE},{_GUIDE}',
+    f'name=guide mixed-naive,mode=mixed,remasker={_NAIVE},{_GUIDE}',
+    f'name=guide schedule-model,mode=schedule,remasker={_MODEL},{_GUIDE}',
+    f'name=guide mixed-model,mode=mixed,remasker={_MODEL},{_GUIDE}',
 ])
 
 # The default infill rows: the original spans, the unmasker alone, and the guide's modes.
@@ -97,8 +109,12 @@ _INFILL_ROWS = ';'.join([
     'name=original,mode=validation',
     'name=fill-once-30,mode=fill_once,diffusion_iterations=30',
     'name=fill-once-59,mode=fill_once,diffusion_iterations=59',
+    'name=fill-once-conf-59,mode=fill_once_confidence,diffusion_iterations=59',
     'name=random-30,mode=random,diffusion_iterations=30',
-    f'name=mixed-naive,mode=mixed,threshold=0.01,diffusion_iterations=30,remasker={_NAIVE}',
+    f'name=guide random-30,mode=random,diffusion_iterations=30,{_GUIDE}',
+    f'name=mixed-model,mode=mixed,remasker={_MODEL}',
+    f'name=mixed-naive,mode=mixed,remasker={_NAIVE}',
+    f'name=guide mixed-naive,mode=mixed,remasker={_NAIVE},{_GUIDE}',
 ])
 
 # -----------------------------------------------------------------------------
@@ -438,12 +454,12 @@ def run_infill():
 # rows and sweeps
 
 ROW_KEYS = ('name', 'mode', 'remasker', 'diffusion_iterations', 'threshold', 'temperature',
-            'remasking_schedule', 'start_ratio', 'end_ratio', 'random_from')
+            'remasking_schedule', 'start_ratio', 'end_ratio', 'random_from', 'selection_temperature', 'max_remask_kept')
 GENERATE_KEYS = ROW_KEYS[3:]  # passed to sample.generate() as they are
 GENERATE_DEFAULTS = {k: inspect.signature(sample.generate).parameters[k].default for k in GENERATE_KEYS}
 SWEEPS = {'iterations': 'diffusion_iterations', 'threshold': 'threshold', 'temperature': 'temperature'}
 SWEEP_DEFAULTS = {'iterations': '5,10,20,30,50,100', 'threshold': '0.001,0.003,0.005,0.01,0.03,0.1',
-                  'temperature': '0.5,0.7,0.8,0.9,1.0'}
+                  'temperature': '0.7,0.8,0.85,0.9,0.95,1.0'}
 SWEEP_LABELS = {'iterations': 'T', 'threshold': 'th', 'temperature': 'temp'}
 
 
@@ -747,27 +763,40 @@ def write_csv(path, results):
 
 
 def plot_results(path, results):
-    """bpc (left) and entropy (right) against forward passes per sample, one line per row family;
-    validation rows are dashed horizontal lines."""
+    """Three panels, one line per row family: bits per character against character entropy (left;
+    a method is better where its curve lies lower at the same entropy), and bits per character and
+    entropy against forward passes per sample. Validation rows are a star (left) and dashed lines."""
     import matplotlib
     matplotlib.use('Agg')  # files only, no display needed
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    fig, axes = plt.subplots(1, 3, figsize=(19, 5.5))
     families = {}
     for r in results:
         families.setdefault(r['family'], []).append(r)
-    for ax, metric, label in ((axes[0], 'bpc', 'bits per character (judge)'),
-                              (axes[1], 'entropy', 'character entropy (bits)')):
+    mean = lambda r, m: r['metrics'][m]['mean']  # noqa: E731
+    ci = lambda r, m: r['metrics'][m]['ci95'] or 0.0  # noqa: E731
+    ax = axes[0]
+    for family, members in families.items():
+        members = sorted(members, key=lambda r: mean(r, 'entropy'))
+        style = dict(marker='*', markersize=14, color='gray', linestyle='none') if members[0]['mode'] == 'validation' \
+            else dict(marker='o', capsize=3)
+        ax.errorbar([mean(r, 'entropy') for r in members], [mean(r, 'bpc') for r in members],
+                    xerr=[ci(r, 'entropy') for r in members], yerr=[ci(r, 'bpc') for r in members], label=family,
+                    **style)
+    ax.set_xlabel('character entropy (bits)')
+    ax.set_ylabel('bits per character (judge)')
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    for ax, metric, label in ((axes[1], 'bpc', 'bits per character (judge)'),
+                              (axes[2], 'entropy', 'character entropy (bits)')):
         for family, members in families.items():
             if members[0]['mode'] == 'validation':
-                ax.axhline(members[0]['metrics'][metric]['mean'], color='gray', linestyle='--', label=family)
+                ax.axhline(mean(members[0], metric), color='gray', linestyle='--', label=family)
                 continue
-            members = sorted(members, key=lambda r: r['metrics']['forward_passes']['mean'])
-            ax.errorbar([r['metrics']['forward_passes']['mean'] for r in members],
-                        [r['metrics'][metric]['mean'] for r in members],
-                        yerr=[r['metrics'][metric]['ci95'] or 0.0 for r in members],
-                        marker='o', capsize=3, label=family)
+            members = sorted(members, key=lambda r: mean(r, 'forward_passes'))
+            ax.errorbar([mean(r, 'forward_passes') for r in members], [mean(r, metric) for r in members],
+                        yerr=[ci(r, metric) for r in members], marker='o', capsize=3, label=family)
         ax.set_xscale('log')
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 1, 2, 5, 10, 20, 50, ...
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
@@ -775,11 +804,10 @@ def plot_results(path, results):
         ax.set_xlabel('forward passes per sample (unmasker + remasker)')
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
-    axes[0].legend(fontsize=8)
     fig.suptitle(f"{results[0]['num_samples']} samples x {results[0]['sequence_length']} tokens per point, "
                  f"{results[0]['hardware']}")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 

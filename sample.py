@@ -13,11 +13,15 @@ then some positions are re-masked and predicted again. What gets re-masked is th
     fill_once  (beyond the guide) the field's plain sampler (MDLM's; LLaDA's "random remasking"):
                each [MASK] is filled once and kept, L/T positions a pass in random order; a kept
                token is never re-drawn (no remasking model)
+    fill_once_confidence (beyond the guide) fill-once keeping the most confident of the positions just
+               filled instead of random ones (LLaDA's "low-confidence remasking"), drawn at
+               selection_temperature; the best text here at equal passes (README "Quality")
 
     $ python sample.py                                   # schedule mode, shipped checkpoints
     $ python sample.py --use_mixed_remasking=True        # mixed mode
     $ python sample.py config/sample_controlled_mixed.py # a preset; see config/
     $ python sample.py config/sample_fill_once.py        # the field's baseline
+    $ python sample.py config/sample_fill_once_confidence.py  # its low-confidence variant: the best text
     $ python sample.py --start="ROMEO." --use_fill_once=True          # after a prompt
     $ python sample.py --infill="Creeps in this {5} pace" --use_fill_once=True  # into a template's holes
     $ python sample.py --help                            # every knob
@@ -42,7 +46,7 @@ from model import DTYPES, GPT, build_tokenizer, load_checkpoint, sample_tokens, 
 # model
 out_dir = 'checkpoints'  # folder that checkpoint names are looked up in (a path to an existing file is used as is)
 checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (main diffusion model)
-remasking_checkpoint_name: str | None = 'ckpt_remasking_naive_4400.pt'  # the remasking model; None = no remasker
+remasking_checkpoint_name: str | None = 'ckpt_remasking_model.pt'  # the remasking model; None = no remasker (the guide's examples name ckpt_remasking_naive_4400.pt)
 device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu', 'cuda', 'cuda:0', ...
 dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # 'float32' | 'bfloat16' | 'float16'
 compile = False  # torch.compile the models (PyTorch 2.x; pays off for long runs)
@@ -53,16 +57,19 @@ batch_size: int | None = None  # samples generated together in one tensor (the l
 diffusion_iterations = 30  # iterations: exact in every mode but threshold, where it is the maximum
 temperature = 1.0  # softmax temperature of the unmasking model's samples; 0 = always the most likely token
 seed = 1337  # same seed, same device, same settings: same texts
-# re-masking (the mode follows from these; see README)
+# re-masking (the mode follows from these; see README). The last three go beyond the guide: their defaults
+# are what README's measurements chose, and GUIDE_RULE's values (config/sample_guide_rule.py) give the guide's literal rule
 use_intelligent_remasking = True  # choose positions with the remasking model (False: random remasking)
 use_mixed_remasking = False  # mixed random+intelligent mode (needs use_intelligent_remasking=True)
 remasking_confidence_threshold: float | None = None  # P([WRONG]) threshold in (0, 1); None: schedule mode (mixed: 0.01)
 remasking_schedule = 'linear'  # 'linear' | 'exponential': how the re-mask count falls
 start_ratio = 1.0  # re-masked share of the sequence at the start of the schedule (1.0 = all)
 end_ratio = 0.1  # re-masked share after the next-to-last iteration (0.1 = 10%)
-random_from = 'all'  # beyond the guide: random and mixed modes' random picks come from 'all' positions (the guide) | 'filled' (just filled)
+random_from = 'filled'  # random and mixed modes' random picks come from the positions just 'filled' | 'all' positions (the guide)
+selection_temperature = 3.0  # schedule, mixed and confidence modes draw their choice in proportion to P([WRONG])^(1/t) (Gumbel-top-k); 0 = the highest P([WRONG]) (the guide)
+max_remask_kept: float | None = 0.0  # schedule, mixed and confidence modes re-mask at most this share of the sequence from tokens kept earlier; 0 = only just-filled ones; None = no cap (the guide)
 use_confidence_remasking = False  # beyond the guide: re-mask the schedule's count of least confident tokens (LLaDA/MaskGIT); no remasking model
-use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/T a pass in random order (MDLM); no remasking model
+use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/T a pass in random order (MDLM); with use_confidence_remasking=True the most confident; no remasking model
 # given text (beyond the guide; both never changed or re-masked; FILE:path reads the text from a file)
 start = ''  # a prompt at the beginning of every sample (nanoGPT's knob); sequence_length counts it; '' = all [MASK]
 infill = ''  # a template whose holes are filled: {N} = N tokens, {} = the rest of sequence_length, {{ and }} = a brace
@@ -72,10 +79,17 @@ out_file: str | None = None  # also append each sample to this file as one JSON 
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 _SCHEDULE_DEFAULTS = (remasking_schedule, start_ratio, end_ratio)  # fill-once mode takes no other
+_USED_BY = {'random_from': ('random', 'mixed'),
+            'selection_temperature': ('schedule', 'mixed', 'confidence', 'fill_once_confidence'),
+            'max_remask_kept': ('schedule', 'mixed', 'confidence')}  # knobs beyond the guide, the modes that use them
+_DEFAULTS = {k: globals()[k] for k in _USED_BY}
 
-MODES = ('random', 'schedule', 'threshold', 'mixed', 'confidence', 'fill_once')
+MODES = ('random', 'schedule', 'threshold', 'mixed', 'confidence', 'fill_once', 'fill_once_confidence')
+FILL_ONCE = ('fill_once', 'fill_once_confidence')  # L/T kept a pass, and a kept token is never re-masked
+CONFIDENCE = ('confidence', 'fill_once_confidence')  # scored by the unmasking model's own confidence
 SCHEDULES = ('linear', 'exponential')
 MIXED_DEFAULT_THRESHOLD = 0.01  # the guide's "moderate" threshold for mixed-mode candidates
+GUIDE_RULE = {'random_from': 'all', 'selection_temperature': 0.0, 'max_remask_kept': None}  # the guide's literal choice
 
 
 # -----------------------------------------------------------------------------
@@ -118,48 +132,65 @@ def top_n(scores, n):
     return torch.zeros_like(scores, dtype=torch.bool).scatter_(-1, idx, first)
 
 
-def _uniform(x, generator):
-    return torch.rand(x.shape, generator=generator, device=x.device)
+def _uniform(like, generator):
+    return torch.rand(like.shape, generator=generator, device=like.device)
+
+
+def ranking(p_wrong, temperature, generator):
+    """The order in which schedule, mixed and confidence modes choose (highest first). Temperature 0:
+    P([WRONG]) itself, the guide's top-N. Above 0: log P([WRONG]) + temperature * Gumbel noise, whose
+    top n is a draw of n positions without replacement in proportion to P([WRONG])^(1/temperature)
+    (the Gumbel-top-k trick; large temperatures approach a uniform draw). float64, because float32
+    uniforms (24 bits) cut the Gumbel tail off at about 16.6 and P([WRONG]) can be as small as 1e-38."""
+    if temperature == 0:
+        return p_wrong
+    u = torch.rand(p_wrong.shape, generator=generator, device=p_wrong.device, dtype=torch.float64)
+    gumbel = -torch.log(-torch.log(u.clamp_min(1e-300)))
+    return p_wrong.double().clamp_min(1e-300).log() + temperature * gumbel
 
 
 # The re-masking modes: each decides which positions to re-mask, (B, L) bool, from the same inputs:
-#   x (B, L) tokens, p_wrong (B, L) float32 P([WRONG]) or None, n the schedule's count (an int, or
-#   (B,) counts per row), threshold, the generator for any randomness, allowed (B, L) bool, the
-#   positions it may choose at all (the generated ones: never a given token of a prompt or
-#   template), and pool (B, L) bool, those its random part is drawn from (all allowed ones, the
-#   guide's rule; or only those this iteration filled: fill-once mode, random_from='filled').
-#   Every decision is per row.
+#   p_wrong (B, L) float32 P([WRONG]) or None, rank (B, L) the order to choose in by P([WRONG])
+#   (see ranking) or None, n the schedule's count (an int, or (B,) counts per row), threshold, the
+#   generator for any randomness, allowed (B, L) bool, the positions it may re-mask at all (the
+#   generated ones: never a given token of a prompt or template), choosable (B, L) bool, those of
+#   them its choice by P([WRONG]) may take (all allowed ones, the guide's rule, or with
+#   max_remask_kept the just-filled ones and a few kept ones), and pool (B, L) bool, those its random
+#   part is drawn from (all allowed ones, the guide's rule; or only those this iteration filled:
+#   fill-once mode, random_from='filled'). Every decision is per row.
 
-def _random_score(x, generator, allowed, pool):
+def _random_score(generator, allowed, pool):
     """Uniform in [0, 1) in the pool; below every one of those the other allowed positions (-1),
     and below them the positions never to choose (-inf)."""
-    return torch.where(pool, _uniform(x, generator), torch.where(allowed, -1.0, -math.inf))
+    return torch.where(pool, _uniform(pool, generator), torch.where(allowed, -1.0, -math.inf))
 
 
-def remask_random(x, p_wrong, n, threshold, generator, allowed, pool):
-    return top_n(_random_score(x, generator, allowed, pool), n)
+def remask_random(p_wrong, rank, n, threshold, generator, allowed, choosable, pool):
+    return top_n(_random_score(generator, allowed, pool), n)
 
 
-def remask_schedule(x, p_wrong, n, threshold, generator, allowed, pool):
-    return top_n(torch.where(allowed, p_wrong, -math.inf), n)
+def remask_schedule(p_wrong, rank, n, threshold, generator, allowed, choosable, pool):
+    return top_n(torch.where(choosable, rank, -math.inf), n)
 
 
-def remask_threshold(x, p_wrong, n, threshold, generator, allowed, pool):
+def remask_threshold(p_wrong, rank, n, threshold, generator, allowed, choosable, pool):
     return (p_wrong > threshold) & allowed
 
 
-def remask_mixed(x, p_wrong, n, threshold, generator, allowed, pool):
-    # Candidates keep their probability, in (threshold, 1]; the others get the random score less 2,
-    # below every candidate. The top n are then: the n most likely candidates when there are enough,
-    # else all candidates plus random others, and n random positions when there are none.
-    candidate = (p_wrong > threshold) & allowed
-    return top_n(torch.where(candidate, p_wrong, _random_score(x, generator, allowed, pool) - 2), n)
+def remask_mixed(p_wrong, rank, n, threshold, generator, allowed, choosable, pool):
+    # The candidates (above the threshold) first: the n ranked highest when there are enough, else
+    # all of them; the rest of the count at random from the pool (all n when there are none).
+    candidate = (p_wrong > threshold) & choosable
+    chosen = top_n(torch.where(candidate, rank, -math.inf), n) & candidate
+    return top_n(torch.where(chosen, math.inf, _random_score(generator, allowed, pool)), n)
 
 
 REMASKERS = {'random': remask_random, 'schedule': remask_schedule,
              'threshold': remask_threshold, 'mixed': remask_mixed,
              'confidence': remask_schedule,  # its "P([WRONG])" is 1 - the token's probability when sampled
-             'fill_once': remask_random}  # its pool: only the positions just filled, so what was kept stays kept
+             'fill_once': remask_random,  # its pool: only the positions just filled, so what was kept stays kept
+             'fill_once_confidence': remask_schedule}  # confidence's score; choosable: only the positions just filled
+RANKED = ('schedule', 'mixed', 'confidence', 'fill_once_confidence')  # the modes that choose by rank
 RANDOM_FROM = ('all', 'filled')  # where the random part of a count is drawn from (random and mixed modes)
 NEEDS_REMASKER = ('schedule', 'threshold', 'mixed')
 
@@ -206,13 +237,23 @@ def judge(remasker, x, *, wrong_token_id, rows=None, fast=True):
     return wrong_probability(predict(remasker, x, rows, None, fast), wrong_token_id)
 
 
-def remask(x, mode, p_wrong, n, threshold, generator, *, mask_token_id, allowed=None, pool=None):
+def remask(x, mode, p_wrong, n, threshold, generator, *, mask_token_id, allowed=None, pool=None, filled=None,
+           selection_temperature=0.0, kept_cap=None):
     """The re-mask step: the positions the mode chooses (see REMASKERS) among the allowed ones (b, L)
     bool (None: all), the random part from the pool (None: the allowed ones), become [MASK].
-    Returns (x re-masked, the chosen positions (b, L) bool)."""
+    Modes that choose by rank (RANKED) draw their order at selection_temperature (see ranking), and
+    with kept_cap (an int, or (b,) counts per row) take at most that many of the tokens kept by
+    earlier iterations, those ranked highest: the rest of their count comes from the positions just
+    filled, filled (b, L) bool. Returns (x re-masked, the chosen positions (b, L) bool)."""
     allowed = torch.ones_like(x, dtype=torch.bool) if allowed is None else allowed
     pool = allowed if pool is None else pool & allowed
-    chosen = REMASKERS[mode](x, p_wrong, n, threshold, generator, allowed, pool)
+    rank, choosable = None, allowed
+    if mode in RANKED:
+        rank = ranking(p_wrong, selection_temperature, generator)
+        if kept_cap is not None:
+            kept = allowed & ~filled
+            choosable = allowed & (filled | top_n(torch.where(kept, rank, -math.inf), kept_cap) & kept)
+    chosen = REMASKERS[mode](p_wrong, rank, n, threshold, generator, allowed, choosable, pool)
     return torch.where(chosen, mask_token_id, x), chosen
 
 
@@ -308,13 +349,13 @@ def resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confi
                  remasking_checkpoint_name, use_confidence_remasking=False, use_fill_once=False):
     """The guide's flags -> (mode, threshold). Contradictory flags are errors, never a fallback.
     use_confidence_remasking and use_fill_once (beyond the guide) select confidence and fill-once
-    modes, which use no remasking model."""
+    modes, and both together fill-once's low-confidence variant; they use no remasking model."""
     th = remasking_confidence_threshold
     if use_fill_once:
-        if use_confidence_remasking or use_mixed_remasking or th is not None:
-            raise ValueError("use_fill_once=True keeps every token it fills: it takes none of use_confidence_remasking, "
-                             "use_mixed_remasking or a remasking_confidence_threshold")
-        return 'fill_once', None
+        if use_mixed_remasking or th is not None:
+            raise ValueError("use_fill_once=True keeps every token it fills: it takes neither use_mixed_remasking=True "
+                             "nor a remasking_confidence_threshold")
+        return ('fill_once_confidence' if use_confidence_remasking else 'fill_once'), None
     if use_confidence_remasking:
         if use_mixed_remasking or th is not None:
             raise ValueError("use_confidence_remasking=True re-masks by the unmasking model's confidence on the "
@@ -334,7 +375,8 @@ def resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confi
 
 
 def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_schedule, start_ratio, end_ratio,
-                   threshold, temperature, random_from, batch_size=1, num_samples=1):
+                   threshold, temperature, random_from, selection_temperature, max_remask_kept, batch_size=1,
+                   num_samples=1):
     """Raise ValueError naming the knob for any setting generation cannot honour."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -355,7 +397,11 @@ def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_sch
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
     if random_from not in RANDOM_FROM:
         raise ValueError(f"unknown random_from {random_from!r}; choose one of {', '.join(RANDOM_FROM)}")
-    if mode == 'fill_once' and (remasking_schedule, start_ratio, end_ratio) != _SCHEDULE_DEFAULTS:
+    if not (isinstance(selection_temperature, (int, float)) and 0.0 <= selection_temperature < math.inf):
+        raise ValueError(f"selection_temperature must be a finite number >= 0, got {selection_temperature!r}")
+    if max_remask_kept is not None and not (isinstance(max_remask_kept, (int, float)) and 0.0 <= max_remask_kept <= 1.0):
+        raise ValueError(f"max_remask_kept must be None (no cap) or a share in [0, 1], got {max_remask_kept!r}")
+    if mode in FILL_ONCE and (remasking_schedule, start_ratio, end_ratio) != _SCHEDULE_DEFAULTS:
         raise ValueError("fill-once mode keeps L/T positions a pass: it takes no remasking_schedule, start_ratio "
                          "or end_ratio (leave them at their defaults)")
 
@@ -367,7 +413,8 @@ def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_sch
 def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_size, mask_token_id, wrong_token_id,
              mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
              remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio, threshold=None,
-             temperature=temperature, random_from=random_from, fixed=None, generator=None, log=None, fast=True):
+             temperature=temperature, random_from=random_from, selection_temperature=selection_temperature,
+             max_remask_kept=max_remask_kept, fixed=None, generator=None, log=None, fast=True):
     """
     Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
     Defaults are the knobs' defaults at the top of this file.
@@ -376,17 +423,24 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
         remasking_model is needed by schedule, threshold and mixed modes.
     base_vocab_size: tokens below it are real tokens; only those are ever sampled.
     mask_token_id, wrong_token_id: the [MASK] and [WRONG] ids of both models.
-    mode: 'random' | 'schedule' | 'threshold' | 'mixed' | 'confidence' | 'fill_once' (see module docstring).
+    mode: one of MODES: 'random' | 'schedule' | 'threshold' | 'mixed' | 'confidence' | 'fill_once' |
+        'fill_once_confidence' (see the module docstring).
     diffusion_iterations: T; threshold mode runs at most T iterations, the others exactly T.
     remasking_schedule, start_ratio, end_ratio: the re-mask count after iteration i < T-1 is
-        round(L * r((i+1)/(T-1))) (see remask_counts); used by every mode but threshold and fill_once,
-        which keeps L/T a pass (fill_once_counts) and takes only their defaults.
+        round(L * r((i+1)/(T-1))) (see remask_counts); used by every mode but threshold and the
+        fill-once modes, which keep L/T a pass (fill_once_counts) and take only their defaults.
     threshold: P([WRONG]) threshold for threshold mode, and for mixed mode's candidates (None there:
         MIXED_DEFAULT_THRESHOLD, as sample.py does).
     temperature: of the unmasking model's samples; 0 is greedy.
     random_from: where the random part of random and mixed modes' counts is drawn from: 'all' the
         generated positions (the guide's rule) or only those the iteration 'filled' (kept tokens
         are then re-drawn only when the remasker flags them).
+    selection_temperature: schedule, mixed and confidence modes choose by Gumbel-top-k on log P([WRONG])
+        at this temperature (see ranking); 0 takes the highest P([WRONG]), the guide's rule.
+    max_remask_kept: in those modes, at most round(max_remask_kept * G) of a row's re-masked positions
+        an iteration may be tokens kept by earlier iterations (the highest ranked of them); the rest
+        of the count comes from the positions just filled. None: no cap, the guide's rule; 0: only
+        just-filled tokens are ever re-masked, so a kept token stays (like fill-once mode).
     fixed: (B, L) long, the given tokens (a prompt, a template's text) at their positions and -1
         where a token is to be generated, each row its own; None: generate every position. Given
         tokens are never changed or re-masked; the models read them as context; the schedule's
@@ -411,7 +465,8 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
         threshold = MIXED_DEFAULT_THRESHOLD
     check_settings(mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
                    remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
-                   threshold=threshold, temperature=temperature, random_from=random_from, batch_size=batch_size)
+                   threshold=threshold, temperature=temperature, random_from=random_from,
+                   selection_temperature=selection_temperature, max_remask_kept=max_remask_kept, batch_size=batch_size)
     if mode in NEEDS_REMASKER and remasking_model is None:
         raise ValueError(f"{mode} mode needs a remasking model")
     device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) \
@@ -432,15 +487,21 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
         raise ValueError("every row needs a position to generate: fixed gives every token of one")
     counts = None  # the schedule's count after iteration i: an int, or (B,) counts when the rows' G differ
     if mode != 'threshold':
-        rule = (lambda g: fill_once_counts(g, T)) if mode == 'fill_once' else \
+        rule = (lambda g: fill_once_counts(g, T)) if mode in FILL_ONCE else \
             (lambda g: remask_counts(g, T, remasking_schedule, start_ratio, end_ratio))
         if len(set(to_generate)) == 1:
             counts = [to_generate[0]] + rule(to_generate[0])
         else:
             counts = torch.tensor([[g] + rule(g) for g in to_generate], device=device).T  # (T, B)
+    kept_cap = None  # max_remask_kept as a count: an int, or (B,) counts when the rows' G differ
+    if mode == 'fill_once_confidence':
+        kept_cap = 0  # nothing kept is re-masked
+    elif max_remask_kept is not None and mode in RANKED:
+        caps = [round(max_remask_kept * g) for g in to_generate]
+        kept_cap = caps[0] if len(set(caps)) == 1 else torch.tensor(caps, device=device)
     ids = dict(mask_token_id=mask_token_id)
 
-    confidence = torch.zeros(B, L, device=device)  # confidence mode: each token's probability when sampled
+    confidence = torch.zeros(B, L, device=device)  # confidence modes: each token's probability when sampled
     converged = torch.zeros(B, dtype=torch.bool, device=device)
     converged_at = torch.full((B,), -1, dtype=torch.long, device=device)
     passes = torch.zeros(3, B, dtype=torch.long, device=device)  # unmasker passes, remasker passes, positions
@@ -459,7 +520,7 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
         passes[0, ran] += 1
         passes[2, ran] += L if positions is None or not fast else positions.size(1)
         finite &= (sampled < base_vocab_size).all()  # sample_tokens' mark of NaN logits
-        if mode == 'confidence':
+        if mode in CONFIDENCE:
             sampled_with = token_probability(logits[..., :base_vocab_size], sampled.clamp(max=base_vocab_size - 1))
             confidence = torch.where(masked, sampled_with, confidence) if positions is None else \
                 confidence.scatter(1, positions, sampled_with)
@@ -470,7 +531,7 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
             break  # the last iteration never re-masks: the output holds no [MASK]
 
         p_wrong = None
-        if mode == 'confidence':
+        if mode in CONFIDENCE:
             p_wrong = 1 - confidence
         elif mode in NEEDS_REMASKER:
             p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
@@ -479,7 +540,8 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
         allowed = None if free is None else free if rows is None else free[rows]
         pool = masked if mode == 'fill_once' or random_from == 'filled' else None  # the random part's source
         active, chosen = remask(active, mode, p_wrong, None if counts is None else counts[i + 1], threshold, generator,
-                                allowed=allowed, pool=pool, **ids)
+                                allowed=allowed, pool=pool, filled=masked, selection_temperature=selection_temperature,
+                                kept_cap=kept_cap, **ids)
         x = _put(x, rows, active)
         if mode == 'threshold':  # a row with nothing above the threshold has converged: it is done
             newly = ~chosen.any(dim=-1)
@@ -513,7 +575,7 @@ def _iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode, a
     line = f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions"
     if p_wrong is not None:
         active = p_wrong if allowed is None else p_wrong[allowed]  # the generated positions only
-        what = '1 - P(token)' if mode == 'confidence' else 'P([WRONG])'
+        what = '1 - P(token)' if mode in CONFIDENCE else 'P([WRONG])'
         if active.numel():
             line += (f" | {what} min {active.min().item():.2e} mean {active.mean().item():.2e} "
                      f"max {active.max().item():.2e}")
@@ -617,7 +679,8 @@ def main():
                                    remasking_checkpoint_name, use_confidence_remasking, use_fill_once)
     settings = dict(sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
                     remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
-                    threshold=threshold, temperature=temperature, random_from=random_from)
+                    threshold=threshold, temperature=temperature, random_from=random_from,
+                    selection_temperature=selection_temperature, max_remask_kept=max_remask_kept)
     check_device(device, dtype)
     # one text at a time is the fastest per text on the CPU, and batching pays on a GPU (OPTIMIZATIONS.md)
     bs = batch_size if batch_size is not None else 64 if device.startswith('cuda') else 1
@@ -654,13 +717,27 @@ def main():
                      'confidence': f"beyond the guide: the unmasking model's least confident tokens, "
                                    f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}; no remasking model",
                      'fill_once': f"beyond the guide: each [MASK] filled once and kept, 1/{diffusion_iterations} "
-                                  f"of them a pass in random order; no remasking model"}[mode]
+                                  f"of them a pass in random order; no remasking model",
+                     'fill_once_confidence': f"beyond the guide: each [MASK] filled once and kept, "
+                                             f"1/{diffusion_iterations} of them a pass, the unmasking model's most "
+                                             f"confident; no remasking model"}[mode]
+        if mode in ('random', 'mixed') and random_from == 'filled':
+            mode_desc += "; its random part from the positions just filled"
+        if mode in RANKED and selection_temperature > 0:
+            score = '(1 - P(token))' if mode in CONFIDENCE else 'P([WRONG])'
+            mode_desc += f"; drawn in proportion to {score}^(1/{selection_temperature:g})"
+        capped = mode in _USED_BY['max_remask_kept'] and max_remask_kept is not None
+        if capped and max_remask_kept == 0:
+            mode_desc += "; only from the tokens just filled (a kept token stays)"
+        elif capped:
+            mode_desc += f"; at most {max_remask_kept:g} of the sequence re-masked from tokens kept earlier"
         log(f"mode: {mode} ({mode_desc})")
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
                 f"use_intelligent_remasking=False selects random re-masking")
-        if random_from != 'all' and mode not in ('random', 'mixed'):
-            log(f"note: random_from={random_from!r} is not used: {mode} mode picks nothing at random")
+        for knob, modes in _USED_BY.items():
+            if globals()[knob] not in (_DEFAULTS[knob], GUIDE_RULE[knob]) and mode not in modes:  # a value set on purpose
+                log(f"note: {knob}={globals()[knob]!r} is not used: only {', '.join(modes)} modes use it")
         where = f"{world} processes, {dev.split(':')[0]}" if world > 1 else dev
         log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker is not None else 'none'} | "
             f"device {where} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")

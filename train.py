@@ -65,6 +65,7 @@ pad_vocab_to = 1  # round the vocabulary (characters + [MASK] + [WRONG]) up to a
 training_type = 'unmasking'  # 'unmasking' | 'remasking' | 'autoregressive' (OBJECTIVES)
 fully_masked_fraction = 0.01  # unmasking: share of sequences masked entirely, on top of the uniform draw
 loss_weighting = 'token'  # unmasking: 'token' = mean over every masked position of the batch | 'sequence' = each sequence's mean, then their mean (the NELBO)
+max_corrupted = 1.0  # remasking: each sequence's corrupted share is uniform on [0, max_corrupted] (1.0: any share)
 remasking_corruption = 'random'  # remasking: 'random' (uniform characters) | 'model' (unmasking_checkpoint's samples)
 unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # 'model' corruption: the frozen unmasking model (a path)
 # AdamW optimizer
@@ -102,6 +103,7 @@ class Task:
     wrong_token_id: int
     fully_masked_fraction: float = 0.0  # unmasking
     corrupt: object = None  # remasking: one of CORRUPTIONS
+    max_corrupted: float = 1.0  # remasking: the corrupted share is uniform on [0, max_corrupted]
     unmasker: object = None  # the 'model' corruption's frozen unmasking model
 
 
@@ -131,9 +133,10 @@ def remasking_batch(chunk, generator, task):
     the character itself elsewhere."""
     clean = chunk[:, :-1]
     B, T = clean.shape
-    # t ~ U[0, 1) and a count uniform on {0..T}; clean sequences (count 0) are included on purpose,
-    # since the sampler needs a re-masker that flags nothing in good text
-    k = torch.randint(0, T + 1, (B,), device=clean.device, generator=generator)
+    # t ~ U[0, max_corrupted) and a count uniform on {0..round(max_corrupted T)}; clean sequences
+    # (count 0) are included on purpose, since the sampler needs a re-masker that flags nothing in
+    # good text
+    k = torch.randint(0, round(task.max_corrupted * T) + 1, (B,), device=clean.device, generator=generator)
     x = task.corrupt(clean, random_positions(k, T, generator), generator, task)
     # [WRONG] only where the character really changed: a replacement can equal the original
     return x, torch.where(x != clean, task.wrong_token_id, clean)
@@ -207,6 +210,8 @@ def check_knobs():
     if remasking_corruption not in CORRUPTIONS:
         raise ValueError(f"unknown remasking_corruption {remasking_corruption!r}; choose one of "
                          f"{', '.join(CORRUPTIONS)}")
+    if not (isinstance(max_corrupted, (int, float)) and 0.0 < max_corrupted <= 1.0):
+        raise ValueError(f"max_corrupted must be a share in (0, 1], got {max_corrupted!r}")
     if init_from not in ('scratch', 'resume') and not os.path.isfile(init_from):
         raise ValueError(f"init_from={init_from!r} is neither 'scratch', 'resume' nor an existing checkpoint file")
     if dtype not in DTYPES:
@@ -320,7 +325,7 @@ def main(argv):
     tokenizer = {'type': 'char', 'chars': chars}
     mask_token_id, wrong_token_id, vocab_size = special_token_ids(len(chars), pad_to=pad_vocab_to)
     task = Task(base_vocab_size=len(chars), mask_token_id=mask_token_id, wrong_token_id=wrong_token_id,
-                fully_masked_fraction=fully_masked_fraction)
+                fully_masked_fraction=fully_masked_fraction, max_corrupted=max_corrupted)
     if training_type == 'remasking':
         task.corrupt = CORRUPTIONS[remasking_corruption]
         if remasking_corruption == 'model':

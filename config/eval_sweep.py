@@ -1,13 +1,24 @@
-# eval.py rows for README's iteration and temperature sweeps: every mode's family once.
-# $ python eval.py config/eval_sweep.py --sweep=iterations --plot=assets/quality_iterations.png --out_csv=assets/quality_iterations.csv
-# $ python eval.py config/eval_sweep.py --sweep=temperature --sweep_values=0.5,0.7,0.8,0.9,1.0,1.2 --plot=assets/quality_temperature.png --out_csv=assets/quality_temperature.csv
-num_samples = 128
+# eval.py rows for README's iteration and temperature sweeps: the baselines and every mode at the
+# defaults, and the guide's literal rule (sample.GUIDE_RULE) for random and mixed mode. 256 texts a point.
+# Rows without a remasker run 59 iterations, those with one 30 (59 passes): equal compute at T = 30.
+# $ python eval.py config/eval_sweep.py --sweep=temperature --out_json=assets/quality_temperature.json --plot=assets/quality_temperature.png
+# $ python eval.py config/eval_sweep.py --sweep=iterations --out_json=assets/quality_iterations.json --plot=assets/quality_iterations.png
+# (--sweep=iterations sets every row's diffusion_iterations to each value in turn)
+import sample as _sample
+
+num_samples = 256
+sweep_values = ''  # the sweep's defaults (eval.SWEEP_DEFAULTS)
+_N, _M = 'ckpt_remasking_naive_4400.pt', 'ckpt_remasking_model.pt'
+_GUIDE = ','.join(f'{k}={v!r}' for k, v in _sample.GUIDE_RULE.items())
 rows = ';'.join([
     'mode=validation',
-    'name=random,mode=random',
-    'name=schedule-naive,mode=schedule,remasker=ckpt_remasking_naive_4400.pt',
-    'name=mixed-naive,mode=mixed,threshold=0.01,remasker=ckpt_remasking_naive_4400.pt',
-    'name=schedule-model,mode=schedule,remasker=ckpt_remasking_model.pt',
-    'name=mixed-model,mode=mixed,threshold=0.01,remasker=ckpt_remasking_model.pt',
-    'name=confidence,mode=confidence',
+    'name=fill-once,mode=fill_once,diffusion_iterations=59',
+    'name=confidence,mode=confidence,diffusion_iterations=59',
+    'name=random,mode=random,diffusion_iterations=59',
+    f'name=guide random,mode=random,diffusion_iterations=59,{_GUIDE}',
+    f'name=schedule-model,mode=schedule,remasker={_M}',
+    f'name=mixed-model,mode=mixed,remasker={_M}',
+    f'name=mixed-naive,mode=mixed,remasker={_N}',
+    f'name=guide mixed-naive,mode=mixed,remasker={_N},{_GUIDE}',
+    f'name=guide schedule-naive,mode=schedule,remasker={_N},{_GUIDE}',
 ])

@@ -75,6 +75,6 @@ def test_the_main_job_runs_as_shipped():
     """`python sample.py` with its defaults: one 1024-character text from the shipped models."""
     res = subprocess.run([sys.executable, 'sample.py'], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
-    assert 'mode: schedule' in res.stderr and 'ckpt_remasking_naive_4400.pt' in res.stderr
+    assert 'mode: schedule' in res.stderr and 'ckpt_remasking_model.pt' in res.stderr
     text, sep, rest = res.stdout.rpartition('\n---------------\n')
     assert sep and rest == '' and len(text) == 1024

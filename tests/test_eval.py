@@ -117,9 +117,17 @@ def test_rows_parse_literals_fill_defaults_and_name_rows():
     assert rows[2]['remasking_schedule'] == 'exponential' and rows[2]['name'] == 'mixed-r-30'
 
 
-def test_the_default_rows_parse():
-    rows = evaluation.parse_rows(evaluation._DEFAULT_ROWS)
-    assert rows[0]['mode'] == 'validation' and len(rows) == 12
+def test_the_default_rows_parse_and_compare_like_with_like():
+    rows = {row['name']: row for row in evaluation.parse_rows(evaluation._DEFAULT_ROWS)}
+    evaluation.check_rows(list(rows.values()))
+    assert list(rows)[0] == 'validation'
+    guide = [row for name, row in rows.items() if name.startswith('guide ')]
+    assert guide and all(row[k] == v for row in guide for k, v in sample.GUIDE_RULE.items())
+    for name, row in rows.items():  # every other row takes the defaults, the LLaDA row apart
+        if row['mode'] != 'validation' and not name.startswith('guide ') and 'LLaDA' not in name:
+            assert all(row[k] == evaluation.GENERATE_DEFAULTS[k] for k in sample.GUIDE_RULE), name
+    assert rows['fill-once-conf-59']['mode'] == rows['fill-once-conf-59 LLaDA']['mode'] == 'fill_once_confidence'
+    assert rows['fill-once-conf-59 LLaDA']['selection_temperature'] == 0
 
 
 @pytest.mark.parametrize('text, message', [

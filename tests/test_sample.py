@@ -4,6 +4,7 @@ models with known outputs, and of the sample.py script against tiny checkpoints 
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,8 @@ import sample  # noqa: E402
 from model import GPT, GPTConfig, save_checkpoint  # noqa: E402
 
 BASE, MASK, WRONG, V = 5, 5, 6, 8  # 5 real tokens, [MASK], [WRONG], one padding id
+DEFAULT_RULE = {k: getattr(sample, k) for k in sample.GUIDE_RULE}  # the knobs' defaults for what GUIDE_RULE sets
+RULES = {'guide': {}, 'defaults': DEFAULT_RULE}  # run() takes the guide's rule unless told
 
 
 class Recorder(torch.nn.Module):
@@ -54,13 +57,14 @@ class WrongStub(torch.nn.Module):
 
 
 def run(mode, unmasker=None, remasker=None, B=2, L=10, T=5, seed=0, fast=False, **kw):
-    """generate() with stub models. The stubs' tables are per row of the whole batch, so these
-    tests run the plain reference loop (fast=False); the fast path is tied to it further down."""
+    """generate() with stub models, by the guide's literal rule (sample.GUIDE_RULE) unless kw says
+    otherwise. The stubs' tables are per row of the whole batch, so these tests run the plain
+    reference loop (fast=False); the fast path is tied to it further down."""
     unmasker = unmasker or Recorder()
     g = torch.Generator().manual_seed(seed)
     tokens, info = sample.generate(unmasker, remasker, batch_size=B, sequence_length=L, base_vocab_size=BASE,
                                    mask_token_id=MASK, wrong_token_id=WRONG, mode=mode, diffusion_iterations=T,
-                                   generator=g, fast=fast, **kw)
+                                   generator=g, fast=fast, **{**sample.GUIDE_RULE, **kw})
     return tokens, info, unmasker
 
 
@@ -279,6 +283,73 @@ def test_random_from_filled_still_takes_mixed_candidates_from_everywhere():
     assert not u.masked(1)[0, k] and u.masked(2)[0, k]
 
 
+@pytest.mark.parametrize('temperature', [1.0, 2.0])
+def test_selection_temperature_draws_in_proportion_to_p_to_the_one_over_t(temperature):
+    rows = 20000
+    p = torch.tensor([0.4, 0.3, 0.2, 0.1]).expand(rows, 4)
+    g = torch.Generator().manual_seed(0)
+    _, chosen = sample.remask(torch.zeros(rows, 4, dtype=torch.long), 'schedule', p, 1, None, g, mask_token_id=MASK,
+                              selection_temperature=temperature)
+    share = chosen.double().mean(dim=0)
+    expected = p[0].double() ** (1 / temperature) / (p[0].double() ** (1 / temperature)).sum()
+    assert chosen.sum(dim=1).eq(1).all()
+    assert torch.allclose(share, expected, atol=0.015), (share, expected)  # 4 standard errors
+
+
+def test_selection_temperature_zero_takes_the_highest_and_draws_nothing():
+    p = torch.tensor([[0.1, 0.7, 0.3, 0.9]])
+    g = torch.Generator().manual_seed(0)
+    state = g.get_state()
+    _, chosen = sample.remask(torch.zeros(1, 4, dtype=torch.long), 'schedule', p, 2, None, g, mask_token_id=MASK,
+                              selection_temperature=0.0)
+    assert chosen.tolist() == [[False, True, False, True]] and torch.equal(g.get_state(), state)
+
+
+@pytest.mark.parametrize('mode', ['schedule', 'mixed', 'confidence'])
+def test_max_remask_kept_zero_never_remasks_a_kept_token(mode):
+    B, L, T = 3, 40, 6
+    u = Recorder(torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0, -9.0, -9.0, -9.0]))  # tokens of different confidence
+    everywhere = WrongStub(torch.rand(B, L, generator=torch.Generator().manual_seed(1)))
+    run(mode, unmasker=u, remasker=everywhere, B=B, L=L, T=T, threshold=0.05, max_remask_kept=0.0,
+        selection_temperature=1.0)
+    counts = sample.remask_counts(L, T, 'linear', 1.0, 0.1)
+    assert [u.masked(c).sum(dim=1).tolist() for c in range(T)] == [[L] * B] + [[n] * B for n in counts]
+    for c in range(1, T):
+        before, after = u.inputs[c - 1], u.inputs[c]
+        assert (after == MASK).le(before == MASK).all()  # only what was just filled is re-masked
+        assert torch.equal(after[before != MASK], before[before != MASK])
+
+
+def test_max_remask_kept_takes_the_highest_ranked_kept_tokens_up_to_the_cap():
+    x = torch.zeros(1, 8, dtype=torch.long)
+    filled = torch.tensor([[True, True, True, True, False, False, False, False]])
+    p = torch.tensor([[0.1, 0.2, 0.3, 0.4, 0.9, 0.8, 0.7, 0.6]])  # the kept tokens look the most wrong
+    _, uncapped = sample.remask(x, 'schedule', p, 3, None, None, mask_token_id=MASK, filled=filled)
+    assert uncapped[0].nonzero().flatten().tolist() == [4, 5, 6]  # the guide's rule: the top 3 anywhere
+    _, capped = sample.remask(x, 'schedule', p, 3, None, None, mask_token_id=MASK, filled=filled, kept_cap=1)
+    assert capped[0].nonzero().flatten().tolist() == [2, 3, 4]  # one kept token (the likeliest wrong), two filled
+    _, none = sample.remask(x, 'mixed', p, 3, 0.05, None, mask_token_id=MASK, filled=filled, kept_cap=0)
+    assert none[0].nonzero().flatten().tolist() == [1, 2, 3]
+
+
+def test_the_guide_rule_preset_holds_the_guide_rule():
+    g = {}
+    exec(open(os.path.join(ROOT, 'config', 'sample_guide_rule.py')).read(), g)
+    assert {k: g[k] for k in sample.GUIDE_RULE} == sample.GUIDE_RULE
+    assert DEFAULT_RULE != sample.GUIDE_RULE  # the defaults are measured choices beyond it
+
+
+@pytest.mark.parametrize('knob, value, message', [
+    ('selection_temperature', -1.0, 'selection_temperature must be a finite number >= 0, got -1.0'),
+    ('selection_temperature', math.inf, 'selection_temperature must be a finite number >= 0, got inf'),
+    ('max_remask_kept', 1.5, 'max_remask_kept must be None (no cap) or a share in [0, 1], got 1.5'),
+    ('max_remask_kept', 'x', "max_remask_kept must be None (no cap) or a share in [0, 1], got 'x'"),
+])
+def test_bad_selection_knobs_are_value_errors(knob, value, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run('schedule', remasker=WrongStub(torch.zeros(2, 10)), **{knob: value})
+
+
 def test_unknown_random_from_is_a_value_error():
     with pytest.raises(ValueError, match="unknown random_from 'kept'"):
         run('random', random_from='kept')
@@ -358,9 +429,10 @@ class Counting(GPT):
         return super().forward(idx, targets, positions)
 
 
+@pytest.mark.parametrize('rule', RULES)
 @pytest.mark.parametrize('mode', sample.MODES)
 @pytest.mark.parametrize('temperature', [1.0, 0.0])
-def test_fast_path_gives_exactly_the_reference_tokens(mode, temperature):
+def test_fast_path_gives_exactly_the_reference_tokens(mode, temperature, rule):
     torch.manual_seed(0)
     cfg = GPTConfig(block_size=64, vocab_size=V, n_layer=2, n_head=2, n_embd=16)
     u, r = Counting(cfg).eval(), Counting(cfg).eval()
@@ -368,9 +440,9 @@ def test_fast_path_gives_exactly_the_reference_tokens(mode, temperature):
     for fast in (False, True):
         u.calls.clear()
         outs[fast] = run(mode, unmasker=u, remasker=r, B=5, L=64, T=7, seed=3, threshold=0.13,
-                         temperature=temperature, fast=fast)[:2]
+                         temperature=temperature, fast=fast, **RULES[rule])[:2]
         if fast and mode != 'threshold':  # logits asked for at the [MASK]s only: all, then the schedule's counts
-            counts = sample.fill_once_counts(64, 7) if mode == 'fill_once' else \
+            counts = sample.fill_once_counts(64, 7) if mode in sample.FILL_ONCE else \
                 sample.remask_counts(64, 7, 'linear', 1.0, 0.1)
             assert [c[1] for c in u.calls] == [64] + counts
     (a, info_a), (b, info_b) = outs[False], outs[True]
@@ -427,13 +499,44 @@ def test_mode_from_the_guides_flags(intelligent, mixed, threshold, ckpt, expecte
 def test_fill_once_flag_selects_fill_once_mode_and_takes_nothing_else():
     assert sample.resolve_mode(True, False, None, 'r.pt', False, True) == ('fill_once', None)
     assert sample.resolve_mode(False, False, None, None, False, True) == ('fill_once', None)
+    assert sample.resolve_mode(True, False, None, 'r.pt', True, True) == ('fill_once_confidence', None)
     for args in [(True, True, None, 'r.pt', False, True), (True, False, 0.1, 'r.pt', False, True),
-                 (True, False, None, 'r.pt', True, True)]:
+                 (True, True, None, 'r.pt', True, True)]:
         with pytest.raises(ValueError, match='use_fill_once=True keeps every token it fills'):
             sample.resolve_mode(*args)
-    for change in (dict(end_ratio=0.0), dict(start_ratio=0.9), dict(remasking_schedule='exponential')):
-        with pytest.raises(ValueError, match='fill-once mode keeps L/T positions a pass'):
-            run('fill_once', **change)
+    for mode in sample.FILL_ONCE:
+        for change in (dict(end_ratio=0.0), dict(start_ratio=0.9), dict(remasking_schedule='exponential')):
+            with pytest.raises(ValueError, match='fill-once mode keeps L/T positions a pass'):
+                run(mode, **change)
+
+
+@pytest.mark.parametrize('selection_temperature', [0.0, 3.0])
+def test_fill_once_confidence_is_confidence_mode_on_fill_once_counts_with_nothing_kept_remasked(selection_temperature):
+    """The low-confidence variant of fill-once: what eval.py's rows of it measured before it was a
+    mode of its own (confidence mode, end_ratio 1/T, max_remask_kept 0), token for token."""
+    torch.manual_seed(0)
+    u = GPT(GPTConfig(block_size=48, vocab_size=V, n_layer=1, n_head=2, n_embd=16)).eval()
+    T = 7
+    kw = dict(unmasker=u, B=3, L=48, T=T, seed=4, selection_temperature=selection_temperature, fast=True)
+    a = run('fill_once_confidence', **kw)[0]
+    b = run('confidence', end_ratio=1 / T, max_remask_kept=0.0, **kw)[0]
+    assert torch.equal(a, b)
+
+
+def test_fill_once_confidence_keeps_the_most_confident_of_those_just_filled():
+    row = torch.tensor([3.0, 2.0, 1.0, 0.0, -1.0, -9.0, -9.0, -9.0])  # token k is less likely than k-1
+    u = Recorder(row)
+    B, L, T = 2, 40, 5
+    run('fill_once_confidence', unmasker=u, B=B, L=L, T=T, seed=1, selection_temperature=0.0)
+    counts = sample.fill_once_counts(L, T)
+    assert [u.masked(c).sum(dim=1).tolist() for c in range(T)] == [[L] * B] + [[n] * B for n in counts]
+    for c in range(1, T):
+        before, after = u.inputs[c - 1], u.inputs[c]
+        kept_now = (before == MASK) & (after != MASK)  # kept after this fill
+        assert torch.equal(after[before != MASK], before[before != MASK])  # nothing kept is re-drawn
+        # token 0 is the likeliest (p 0.64), so the newly filled hold far more 0s than there are
+        # positions to keep: the most confident are all 0s, where a random choice keeps others too
+        assert kept_now.any() and (after[kept_now] == 0).all()
 
 
 def test_confidence_flag_selects_confidence_mode_and_rejects_guide_only_settings():
@@ -566,15 +669,19 @@ def test_threshold_and_statistics_look_at_the_positions_to_generate_only():
     assert 'max 2.00e-01' in lines[0] and 'min 2.00e-01' in lines[0]
 
 
-def test_fast_path_gives_the_reference_tokens_with_given_tokens_per_row():
+@pytest.mark.parametrize('rule', RULES)
+def test_fast_path_gives_the_reference_tokens_with_given_tokens_per_row(rule):
     torch.manual_seed(0)
     cfg = GPTConfig(block_size=32, vocab_size=V, n_layer=1, n_head=2, n_embd=16)
     u, r = GPT(cfg).eval(), GPT(cfg).eval()
     fixed = given(4, 32)
+    kw = dict(unmasker=u, remasker=r, B=4, L=32, T=6, seed=2, threshold=0.2, fixed=fixed, max_remask_kept=0.1,
+              **{k: v for k, v in RULES[rule].items() if k != 'max_remask_kept'})  # a cap of a count per row
     for mode in sample.MODES:
-        a = run(mode, unmasker=u, remasker=r, B=4, L=32, T=6, seed=2, threshold=0.2, fixed=fixed)[0]
-        b = run(mode, unmasker=u, remasker=r, B=4, L=32, T=6, seed=2, threshold=0.2, fixed=fixed, fast=True)[0]
+        a = run(mode, **kw)[0]
+        b = run(mode, fast=True, **kw)[0]
         assert torch.equal(a, b), mode
+        assert (a[fixed >= 0] == fixed[fixed >= 0]).all(), mode
     same = torch.full((4, 32), -1)
     same[:, :5] = 3  # one prompt for every row: the fast path's static shapes
     a = run('mixed', unmasker=u, remasker=r, B=4, L=32, T=6, seed=2, threshold=0.2, fixed=same)[0]
@@ -746,6 +853,7 @@ def workdir(tmp_path_factory):
     ck.mkdir()
     _tiny(ck / 'ckpt_unmasking.pt', 'unmasking', 0)
     _tiny(ck / 'ckpt_remasking_naive_4400.pt', 'remasking', 1)
+    _tiny(ck / 'ckpt_remasking_model.pt', 'remasking', 7)
     _tiny(ck / 'my_model.pt', 'unmasking', 2)
     _tiny(ck / 'wide_remasker.pt', 'remasking', 3, n_embd=32)
     _tiny(ck / 'short_remasker.pt', 'remasking', 4, block_size=512)
@@ -809,6 +917,8 @@ PRESETS = {  # config/ preset -> (mode, iterations run at most, sequence length)
     'sample_baseline_random.py': ('random', 50, 1024),
     'sample_confidence.py': ('confidence', 59, 1024),
     'sample_fill_once.py': ('fill_once', 59, 1024),
+    'sample_fill_once_confidence.py': ('fill_once_confidence', 59, 1024),
+    'sample_guide_rule.py': ('schedule', 30, 1024),  # the defaults' mode, by the guide's literal rule
 }
 
 
@@ -833,6 +943,19 @@ def test_presets(sample_main, preset, tmp_path):
             assert 1 <= r['iterations'] <= iterations
         else:
             assert r['iterations'] == iterations and r['converged_at'] is None
+
+
+def test_a_knob_the_mode_does_not_use_gets_a_note_and_the_mode_says_what_it_draws(sample_main):
+    args = ['--sequence_length=32', '--diffusion_iterations=3']
+    code, _, err = sample_main(*args, '--use_fill_once=True', '--selection_temperature=1.5', '--max_remask_kept=0.2')
+    assert code == 0 and 'mode: fill_once ' in err
+    assert "note: selection_temperature=1.5 is not used: only schedule, mixed, confidence, fill_once_confidence" in err
+    assert "note: max_remask_kept=0.2 is not used" in err
+    code, _, err = sample_main(*args)  # the defaults: nothing to note
+    assert code == 0 and 'note:' not in err
+    assert 'drawn in proportion to P([WRONG])^(1/3)' in err and 'only from the tokens just filled' in err
+    code, _, err = sample_main(*args, os.path.join(ROOT, 'config', 'sample_guide_rule.py'))
+    assert code == 0 and 'drawn in proportion' not in err and 'just filled' not in err
 
 
 def test_same_seed_same_texts_across_runs_and_batches(sample_main):
