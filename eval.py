@@ -292,6 +292,12 @@ def remasker_scores(remasker, chunks, task, generator, batch_size):
     return torch.cat(scores).numpy(), torch.cat(labels).numpy()
 
 
+@torch.no_grad()
+def judge_clean(remasker, tokens, wrong_token_id):
+    """P([WRONG]) (B, L) of a remasker on tokens as they are."""
+    return sample.judge(remasker, tokens, wrong_token_id=wrong_token_id)
+
+
 def run_remasker():
     bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['remasker']
     n = num_sequences if num_sequences is not None else REMASKER_SEQUENCES
@@ -307,8 +313,21 @@ def run_remasker():
     chunks = validation_tokens(u['base_vocab_size'], n, sequence_length + 1)
     hardware = device_name(device)
     print(f"remasker diagnostics on {n} x {sequence_length} validation characters ({hardware})")
-    results = []
+    results, clean = [], []
     for name, remasker in models.items():
+        # the held-out text itself: how many of its characters each threshold would re-mask (threshold
+        # mode converges on a sequence only when none of its characters is above the threshold)
+        p = torch.cat([judge_clean(remasker, chunks[i:i + bs, :-1], u['wrong_token_id']) for i in range(0, n, bs)])
+        row = {'remasker': name, 'mean_p_wrong': float(p.mean()), 'median_max_p_wrong': float(p.max(dim=1).values.median()),
+               'at_threshold': {str(t): {'positions_above': float((p > t).sum(dim=1).double().mean()),
+                                         'sequences_with_none': float((p <= t).all(dim=1).double().mean())}
+                                for t in ths}}
+        clean.append(row)
+        print(f"\n{name}, the held-out text unchanged: mean P([WRONG]) {row['mean_p_wrong']:.4f}, median of each "
+              f"sequence's largest {row['median_max_p_wrong']:.3f}")
+        print(f"  threshold  characters above it per sequence  sequences with none above it")
+        for t, a in row['at_threshold'].items():
+            print(f"  {t:>9}  {a['positions_above']:>8.1f} of {sequence_length:<21}  {a['sequences_with_none']:.3f}")
         for corruption in ('random', 'model'):
             t0 = time.perf_counter()
             g = torch.Generator(device=device).manual_seed(seed)
@@ -334,7 +353,7 @@ def run_remasker():
             for lo, hi, n, p, w in row['calibration']:
                 print(f"  [{lo:.2f}, {hi:.2f}]  {n:>10}  {p:15.3f}  {w:11.3f}")
     print(json.dumps({'what': 'remasker', 'hardware': hardware, 'num_sequences': n,
-                      'sequence_length': sequence_length, 'results': results}))
+                      'sequence_length': sequence_length, 'clean': clean, 'results': results}))
 
 
 # -----------------------------------------------------------------------------
@@ -415,7 +434,8 @@ def run_infill():
     hardware = device_name(device)
     print(f"infilling of {num_samples} validation windows of {sequence_length} tokens, the span in the middle; "
           f"{hardware}, {device} {dtype}; judge {judge_name}; bits/char mean ± 95% CI")
-    print(f"{'row':<16} {'span':>5}  {'span bits/char':^15}  {'after it':^15}  {'passes':>7}")
+    width = max(len('row'), *(len(row['name']) for row in infill))
+    print(f"{'row':<{width}} {'span':>5}  {'span bits/char':^15}  {'after it':^15}  {'passes':>7}")
     results = []
     for span in spans:
         first = (sequence_length - span) // 2
@@ -444,7 +464,7 @@ def run_infill():
                  'passes': mean_ci(passes)}
             results.append({'name': row['name'], 'span': span, **{k: {'mean': _finite(a), 'ci95': _finite(c)}
                                                                    for k, (a, c) in m.items()}})
-            print(f"{row['name']:<16} {span:>5}  {m['span_bits'][0]:>6.3f} ± {m['span_bits'][1]:<6.3f}  "
+            print(f"{row['name']:<{width}} {span:>5}  {m['span_bits'][0]:>6.3f} ± {m['span_bits'][1]:<6.3f}  "
                   f"{m['after_bits'][0]:>6.3f} ± {m['after_bits'][1]:<6.3f}  {m['passes'][0]:>7.1f}", flush=True)
     print(json.dumps({'what': 'infill', 'hardware': hardware, 'num_samples': num_samples,
                       'sequence_length': sequence_length, 'results': results}))

@@ -725,7 +725,7 @@ def main():
             mode_desc += "; its random part from the positions just filled"
         if mode in RANKED and selection_temperature > 0:
             score = '(1 - P(token))' if mode in CONFIDENCE else 'P([WRONG])'
-            mode_desc += f"; drawn in proportion to {score}^(1/{selection_temperature:g})"
+            mode_desc += f"; the re-masked drawn in proportion to {score}^(1/{selection_temperature:g})"
         capped = mode in _USED_BY['max_remask_kept'] and max_remask_kept is not None
         if capped and max_remask_kept == 0:
             mode_desc += "; only from the tokens just filled (a kept token stays)"

@@ -7,7 +7,7 @@
 # errors of that very model. Each iteration also runs that model forward once: ~1/3 more compute.
 
 training_type = 'remasking'
-remasking_corruption = 'model'  # 'mix' with remasking_mix_fraction = 0.5 would add random corruptions
+remasking_corruption = 'model'
 unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'
 out_dir = 'out'
 ckpt_name = 'ckpt_remasking_model.pt'  # out/: full precision + optimizer state

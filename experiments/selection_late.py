@@ -1,4 +1,4 @@
-# eval.py rows for the late-state remasker (config/train_remasking_late.py), round 3 of issue 12:
+# eval.py rows for the late-state remasker (experiments/train_remasking_late.py), round 3 of issue 12:
 # threshold mode as the guide's example 1 and the selection rules of selection_grid.py with it.
 num_samples = 256
 _L = 'ckpt_remasking_late.pt'

@@ -354,6 +354,13 @@ def test_remasker_benchmark_runs_trains_corruptions(eval_main):
     assert result['what'] == 'remasker' and len(result['results']) == 4  # 2 remaskers x 2 corruptions
     for r in result['results']:
         assert r['positions'] == 4 * 16 and 0 < r['wrong_share'] < 1
+    # and on the held-out text as it is: characters above each threshold, and how often none is
+    assert len(result['clean']) == 2
+    for c in result['clean']:
+        counts = [a['positions_above'] for a in c['at_threshold'].values()]  # thresholds ascending
+        assert all(0 <= b <= a <= 16 for a, b in zip(counts, counts[1:]))
+        assert all(0 <= a['sequences_with_none'] <= 1 for a in c['at_threshold'].values())
+        assert (c['at_threshold']['0.5']['positions_above'] == 0) == (c['at_threshold']['0.5']['sequences_with_none'] == 1)
 
 
 def test_likelihood_benchmark_end_to_end(eval_main):

@@ -953,7 +953,7 @@ def test_a_knob_the_mode_does_not_use_gets_a_note_and_the_mode_says_what_it_draw
     assert "note: max_remask_kept=0.2 is not used" in err
     code, _, err = sample_main(*args)  # the defaults: nothing to note
     assert code == 0 and 'note:' not in err
-    assert 'drawn in proportion to P([WRONG])^(1/3)' in err and 'only from the tokens just filled' in err
+    assert 'the re-masked drawn in proportion to P([WRONG])^(1/3)' in err and 'only from the tokens just filled' in err
     code, _, err = sample_main(*args, os.path.join(ROOT, 'config', 'sample_guide_rule.py'))
     assert code == 0 and 'drawn in proportion' not in err and 'just filled' not in err
 

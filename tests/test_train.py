@@ -187,6 +187,15 @@ def test_remasking_batch_marks_wrong_exactly_where_a_character_changed():
     assert (x < 5).all()
 
 
+def test_max_corrupted_bounds_the_corrupted_share():
+    chunk = torch.zeros(512, 101, dtype=torch.long)  # 100 characters a sequence, all 0
+    task = train.Task(**TASK, corrupt=lambda clean, picked, g, task: torch.where(picked, 1, clean), max_corrupted=0.1)
+    x, y = train.remasking_batch(chunk, torch.Generator().manual_seed(0), task)
+    counts = (x == 1).sum(dim=1)
+    assert counts.max() == 10 and counts.min() == 0  # uniform on 0..round(0.1 * 100)
+    assert set(counts.tolist()) == set(range(11))
+
+
 class ConstantUnmasker(torch.nn.Module):
     """Always predicts token 4."""
 
@@ -399,6 +408,7 @@ def test_train_ddp_exits_cleanly_while_gloo_still_frees_the_last_all_reduce(data
     (['--block_size=100000'], ['fewer than block_size+1']),
     (['--dtype=float8'], ["unknown dtype 'float8'"]),
     (['--loss_weighting=elbo'], ["unknown loss_weighting 'elbo'", 'token, sequence']),
+    (['--max_corrupted=0'], ['max_corrupted must be a share in (0, 1], got 0']),
     (['--max_iters=1.5'], ['--max_iters expects int']),
 ])
 def test_train_bad_input(data_dir, tmp_path, args, fragments):

@@ -2,7 +2,7 @@
 # re-masker (config/train_remasking_model.py) fine-tuned on sequences with at most 10% of their
 # characters re-filled by the unmasking model. Its P([WRONG]) is meant to fall below threshold mode's
 # 0.005 on text the unmasker finds consistent (issue 12, item 6).
-# $ python train.py config/train_remasking_late.py
+# $ python train.py experiments/train_remasking_late.py
 # Its starting point is the shipped model re-masker, so train that one first.
 
 training_type = 'remasking'
