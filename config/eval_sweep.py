@@ -13,6 +13,7 @@ _GUIDE = ','.join(f'{k}={v!r}' for k, v in _sample.GUIDE_RULE.items())
 rows = ';'.join([
     'mode=validation',
     'name=fill-once,mode=fill_once,diffusion_iterations=59',
+    'name=fill-once-confidence,mode=fill_once_confidence,diffusion_iterations=59',
     'name=confidence,mode=confidence,diffusion_iterations=59',
     'name=random,mode=random,diffusion_iterations=59',
     f'name=guide random,mode=random,diffusion_iterations=59,{_GUIDE}',
