@@ -474,7 +474,7 @@ def run_infill():
 # rows and sweeps
 
 ROW_KEYS = ('name', 'mode', 'remasker', 'diffusion_iterations', 'threshold', 'temperature',
-            'remasking_schedule', 'start_ratio', 'end_ratio', 'random_from', 'selection_temperature', 'max_remask_kept', 'confidence_weight')
+            'remasking_schedule', 'start_ratio', 'end_ratio', 'random_from', 'selection_temperature', 'max_remask_kept')
 GENERATE_KEYS = ROW_KEYS[3:]  # passed to sample.generate() as they are
 GENERATE_DEFAULTS = {k: inspect.signature(sample.generate).parameters[k].default for k in GENERATE_KEYS}
 SWEEPS = {'iterations': 'diffusion_iterations', 'threshold': 'threshold', 'temperature': 'temperature'}
@@ -587,7 +587,7 @@ def check_rows(rows):
             continue
         try:
             sample.check_settings(row['mode'], sequence_length=sequence_length, batch_size=batch_size or 1,
-                                  num_samples=num_samples, **{k: row[k] for k in GENERATE_KEYS if k != 'confidence_weight'})
+                                  num_samples=num_samples, **{k: row[k] for k in GENERATE_KEYS})
         except ValueError as e:
             raise ValueError(f"row {row['name']!r}: {e}") from None
 

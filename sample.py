@@ -414,7 +414,7 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
              mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
              remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio, threshold=None,
              temperature=temperature, random_from=random_from, selection_temperature=selection_temperature,
-             max_remask_kept=max_remask_kept, confidence_weight=0.0, fixed=None, generator=None, log=None, fast=True):
+             max_remask_kept=max_remask_kept, fixed=None, generator=None, log=None, fast=True):
     """
     Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
     Defaults are the knobs' defaults at the top of this file.
@@ -520,7 +520,7 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
         passes[0, ran] += 1
         passes[2, ran] += L if positions is None or not fast else positions.size(1)
         finite &= (sampled < base_vocab_size).all()  # sample_tokens' mark of NaN logits
-        if mode in CONFIDENCE or confidence_weight:
+        if mode in CONFIDENCE:
             sampled_with = token_probability(logits[..., :base_vocab_size], sampled.clamp(max=base_vocab_size - 1))
             confidence = torch.where(masked, sampled_with, confidence) if positions is None else \
                 confidence.scatter(1, positions, sampled_with)
@@ -535,8 +535,6 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
             p_wrong = 1 - confidence
         elif mode in NEEDS_REMASKER:
             p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
-            if mode == 'schedule' and confidence_weight:  # experiment: the remasker's and the unmasker's views
-                p_wrong = p_wrong * (1 - confidence).clamp_min(1e-30) ** confidence_weight
             passes[1, ran] += 1
             finite &= ~p_wrong.isnan().any()  # NaN wherever the logits hold one
         allowed = None if free is None else free if rows is None else free[rows]

@@ -1,3 +1,5 @@
+# Run at commit dceb6bc (git checkout dceb6bc): its sample.py has the experimental knob confidence_weight, which
+# lost and left main in the next commit (README, "Choosing what to re-mask", attempt 8).
 # eval.py rows of round 6 (issue 12): schedule mode choosing by the remasker's P([WRONG]) times the
 # unmasking model's (1 - P(token))^w, on fill-once's counts (end_ratio 1/30), nothing kept re-masked:
 # does the remasker add to the unmasker's free confidence? 59 passes a row, as fill-once-confidence-59.
