@@ -17,6 +17,12 @@ then some positions are re-masked and predicted again. What gets re-masked is th
                filled instead of random ones (LLaDA's "low-confidence remasking"), drawn at
                selection_temperature; the best text here at equal passes (README "Quality")
 
+How a mode fills its count goes beyond the guide by default, as measured (README "Quality"): the
+random part comes from the positions just filled (random_from), schedule, mixed and confidence modes
+draw in proportion to P([WRONG])^(1/selection_temperature) instead of taking the top, and re-mask
+no token kept by an earlier iteration (max_remask_kept). GUIDE_RULE (config/sample_guide_rule.py)
+gives the guide's literal rule.
+
     $ python sample.py                                   # schedule mode, shipped checkpoints
     $ python sample.py --use_mixed_remasking=True        # mixed mode
     $ python sample.py config/sample_controlled_mixed.py # a preset; see config/
