@@ -350,8 +350,8 @@ def run_remasker():
             for t, pr in row['at_threshold'].items():
                 print(f"  {t:>9}  {pr['precision']:9.3f}  {pr['recall']:6.3f}")
             print("  P([WRONG]) bin   positions  mean P([WRONG])  share wrong")
-            for lo, hi, n, p, w in row['calibration']:
-                print(f"  [{lo:.2f}, {hi:.2f}]  {n:>10}  {p:15.3f}  {w:11.3f}")
+            for lo, hi, count, p, w in row['calibration']:
+                print(f"  [{lo:.2f}, {hi:.2f}]  {count:>10}  {p:15.3f}  {w:11.3f}")
     print(json.dumps({'what': 'remasker', 'hardware': hardware, 'num_sequences': n,
                       'sequence_length': sequence_length, 'clean': clean, 'results': results}))
 

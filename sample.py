@@ -72,8 +72,8 @@ remasking_schedule = 'linear'  # 'linear' | 'exponential': how the re-mask count
 start_ratio = 1.0  # re-masked share of the sequence at the start of the schedule (1.0 = all)
 end_ratio = 0.1  # re-masked share after the next-to-last iteration (0.1 = 10%)
 random_from = 'filled'  # random and mixed modes' random picks come from the positions just 'filled' | 'all' positions (the guide)
-selection_temperature = 3.0  # schedule, mixed and confidence modes draw their choice in proportion to P([WRONG])^(1/t) (Gumbel-top-k); 0 = the highest P([WRONG]) (the guide)
-max_remask_kept: float | None = 0.0  # schedule, mixed and confidence modes re-mask at most this share of the sequence from tokens kept earlier; 0 = only just-filled ones; None = no cap (the guide)
+selection_temperature = 3.0  # schedule, mixed, confidence (and fill_once_confidence) modes draw their choice in proportion to P([WRONG])^(1/t) (Gumbel-top-k); 0 = the highest P([WRONG]) (the guide)
+max_remask_kept: float | None = 0.0  # schedule, mixed and confidence modes re-mask at most this share of the positions to generate from tokens kept earlier; 0 = only just-filled ones; None = no cap (the guide)
 use_confidence_remasking = False  # beyond the guide: re-mask the schedule's count of least confident tokens (LLaDA/MaskGIT); no remasking model
 use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/T a pass in random order (MDLM); with use_confidence_remasking=True the most confident; no remasking model
 # given text (beyond the guide; both never changed or re-masked; FILE:path reads the text from a file)
@@ -249,16 +249,19 @@ def remask(x, mode, p_wrong, n, threshold, generator, *, mask_token_id, allowed=
     bool (None: all), the random part from the pool (None: the allowed ones), become [MASK].
     Modes that choose by rank (RANKED) draw their order at selection_temperature (see ranking), and
     with kept_cap (an int, or (b,) counts per row) take at most that many of the tokens kept by
-    earlier iterations, those ranked highest: the rest of their count comes from the positions just
-    filled, filled (b, L) bool. Returns (x re-masked, the chosen positions (b, L) bool)."""
+    earlier iterations, those ranked highest, in all (mixed mode's random part included): the rest
+    of their count comes from the positions just filled, filled (b, L) bool. Returns (x re-masked,
+    the chosen positions (b, L) bool)."""
     allowed = torch.ones_like(x, dtype=torch.bool) if allowed is None else allowed
     pool = allowed if pool is None else pool & allowed
     rank, choosable = None, allowed
     if mode in RANKED:
         rank = ranking(p_wrong, selection_temperature, generator)
         if kept_cap is not None:
+            assert filled is not None, "a cap on re-masking kept tokens needs the positions just filled"
             kept = allowed & ~filled
             choosable = allowed & (filled | top_n(torch.where(kept, rank, -math.inf), kept_cap) & kept)
+            pool = pool & choosable  # the cap binds mixed mode's random part too
     chosen = REMASKERS[mode](p_wrong, rank, n, threshold, generator, allowed, choosable, pool)
     return torch.where(chosen, mask_token_id, x), chosen
 
@@ -403,9 +406,11 @@ def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_sch
         raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
     if random_from not in RANDOM_FROM:
         raise ValueError(f"unknown random_from {random_from!r}; choose one of {', '.join(RANDOM_FROM)}")
-    if not (isinstance(selection_temperature, (int, float)) and 0.0 <= selection_temperature < math.inf):
+    if isinstance(selection_temperature, bool) or not (isinstance(selection_temperature, (int, float))
+                                                       and 0.0 <= selection_temperature < math.inf):
         raise ValueError(f"selection_temperature must be a finite number >= 0, got {selection_temperature!r}")
-    if max_remask_kept is not None and not (isinstance(max_remask_kept, (int, float)) and 0.0 <= max_remask_kept <= 1.0):
+    if max_remask_kept is not None and (isinstance(max_remask_kept, bool) or not (
+            isinstance(max_remask_kept, (int, float)) and 0.0 <= max_remask_kept <= 1.0)):
         raise ValueError(f"max_remask_kept must be None (no cap) or a share in [0, 1], got {max_remask_kept!r}")
     if mode in FILL_ONCE and (remasking_schedule, start_ratio, end_ratio) != _SCHEDULE_DEFAULTS:
         raise ValueError("fill-once mode keeps L/T positions a pass: it takes no remasking_schedule, start_ratio "
@@ -438,15 +443,16 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
     threshold: P([WRONG]) threshold for threshold mode, and for mixed mode's candidates (None there:
         MIXED_DEFAULT_THRESHOLD, as sample.py does).
     temperature: of the unmasking model's samples; 0 is greedy.
-    random_from: where the random part of random and mixed modes' counts is drawn from: 'all' the
-        generated positions (the guide's rule) or only those the iteration 'filled' (kept tokens
-        are then re-drawn only when the remasker flags them).
-    selection_temperature: schedule, mixed and confidence modes choose by Gumbel-top-k on log P([WRONG])
-        at this temperature (see ranking); 0 takes the highest P([WRONG]), the guide's rule.
-    max_remask_kept: in those modes, at most round(max_remask_kept * G) of a row's re-masked positions
-        an iteration may be tokens kept by earlier iterations (the highest ranked of them); the rest
-        of the count comes from the positions just filled. None: no cap, the guide's rule; 0: only
-        just-filled tokens are ever re-masked, so a kept token stays (like fill-once mode).
+    random_from: where the random part of random and mixed modes' counts is drawn from: only the
+        positions the iteration 'filled', or 'all' the generated positions (the guide's rule).
+    selection_temperature: schedule, mixed, confidence and fill_once_confidence modes choose by
+        Gumbel-top-k on log P([WRONG]) at this temperature (see ranking); 0 takes the highest
+        P([WRONG]), the guide's rule.
+    max_remask_kept: in schedule, mixed and confidence modes, at most round(max_remask_kept * G) of a
+        row's re-masked positions an iteration may be tokens kept by earlier iterations (the highest
+        ranked of them; in practice that many are, since the top of hundreds of drawn scores beats
+        the new tokens); the rest of the count comes from the positions just filled. None: no cap,
+        the guide's rule; 0: only just-filled tokens are ever re-masked, so a kept token stays.
     fixed: (B, L) long, the given tokens (a prompt, a template's text) at their positions and -1
         where a token is to be generated, each row its own; None: generate every position. Given
         tokens are never changed or re-masked; the models read them as context; the schedule's
@@ -716,7 +722,8 @@ def main():
         remasker = torch.compile(remasker) if remasker is not None else None
     if log:
         mode_desc = {'random': f"random re-masking, {remasking_schedule} schedule {start_ratio} -> {end_ratio}",
-                     'schedule': f"top-N by P([WRONG]), {remasking_schedule} schedule {start_ratio} -> {end_ratio}",
+                     'schedule': f"{'top-N' if selection_temperature == 0 else 'N'} by P([WRONG]), "
+                                 f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}",
                      'threshold': f"every position with P([WRONG]) > {threshold}, early stop on convergence",
                      'mixed': f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}, candidates with "
                               f"P([WRONG]) > {threshold} first, then random",
@@ -742,7 +749,7 @@ def main():
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
                 f"use_intelligent_remasking=False selects random re-masking")
         for knob, modes in _USED_BY.items():
-            if globals()[knob] not in (_DEFAULTS[knob], GUIDE_RULE[knob]) and mode not in modes:  # a value set on purpose
+            if globals()[knob] != _DEFAULTS[knob] and mode not in modes:
                 log(f"note: {knob}={globals()[knob]!r} is not used: only {', '.join(modes)} modes use it")
         where = f"{world} processes, {dev.split(':')[0]}" if world > 1 else dev
         log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker is not None else 'none'} | "

@@ -1,8 +1,9 @@
 # Beyond the guide: fill-once's low-confidence variant (LLaDA's "low-confidence remasking", with
 # MaskGIT's noise), the best text of every mode here at equal forward passes (README "Quality").
-# Each [MASK] is filled once and kept: every pass fills all [MASK]s and keeps L/T of the new tokens,
-# drawn in proportion to the unmasking model's confidence in them: P(token)^(1/selection_temperature)
-# with the default selection_temperature (0 keeps the most confident outright, and collapses).
+# Each [MASK] is filled once and kept: every pass fills all [MASK]s and keeps L/T of the new tokens;
+# the rest are re-masked, drawn in proportion to (1 - P(token))^(1/selection_temperature) under the
+# unmasking model, so the confident tend to stay (selection_temperature 0 keeps the most confident
+# outright, and collapses).
 # No remasking model, so 59 iterations cost what the guide's 30 do with a remasker.
 use_fill_once = True
 use_confidence_remasking = True

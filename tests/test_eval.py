@@ -352,6 +352,12 @@ def test_remasker_benchmark_runs_trains_corruptions(eval_main):
     assert code == 0, err
     result = last_json(out)
     assert result['what'] == 'remasker' and len(result['results']) == 4  # 2 remaskers x 2 corruptions
+    assert result['num_sequences'] == 4  # a calibration loop once overwrote the count, and later remaskers ran short
+    # each remasker is measured on the same text whatever came before it
+    code, out, err = eval_main('--benchmark=remasker', '--data_dir=data', '--num_sequences=4', '--sequence_length=16',
+                               '--device=cpu', '--remaskers=ckpt_remasking_model.pt,ckpt_remasking_naive_4400.pt')
+    swapped = last_json(out)
+    assert swapped['clean'][::-1] == result['clean'] and swapped['num_sequences'] == 4
     for r in result['results']:
         assert r['positions'] == 4 * 16 and 0 < r['wrong_share'] < 1
     # and on the held-out text as it is: characters above each threshold, and how often none is

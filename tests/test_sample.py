@@ -320,6 +320,19 @@ def test_max_remask_kept_zero_never_remasks_a_kept_token(mode):
         assert torch.equal(after[before != MASK], before[before != MASK])
 
 
+@pytest.mark.parametrize('mode', ['schedule', 'mixed'])
+def test_max_remask_kept_binds_every_part_of_the_choice_even_random_picks_from_all(mode):
+    B, L, T, cap = 3, 40, 6, 0.05  # at most round(0.05 * 40) = 2 kept tokens re-masked an iteration
+    u = Recorder()
+    p = torch.rand(B, L, generator=torch.Generator().manual_seed(2)) * 0.004  # no mixed candidate above 0.5
+    run(mode, unmasker=u, remasker=WrongStub(p), B=B, L=L, T=T, threshold=0.5, random_from='all',
+        max_remask_kept=cap, selection_temperature=1.0)
+    for c in range(1, T):
+        before, after = u.inputs[c - 1], u.inputs[c]
+        kept_remasked = ((before != MASK) & (after == MASK)).sum(dim=1)
+        assert (kept_remasked <= round(cap * L)).all(), (c, kept_remasked)
+
+
 def test_max_remask_kept_takes_the_highest_ranked_kept_tokens_up_to_the_cap():
     x = torch.zeros(1, 8, dtype=torch.long)
     filled = torch.tensor([[True, True, True, True, False, False, False, False]])
@@ -955,7 +968,8 @@ def test_a_knob_the_mode_does_not_use_gets_a_note_and_the_mode_says_what_it_draw
     assert code == 0 and 'note:' not in err
     assert 'the re-masked drawn in proportion to P([WRONG])^(1/3)' in err and 'only from the tokens just filled' in err
     code, _, err = sample_main(*args, os.path.join(ROOT, 'config', 'sample_guide_rule.py'))
-    assert code == 0 and 'drawn in proportion' not in err and 'just filled' not in err
+    assert code == 0 and 'drawn in proportion' not in err and 'just filled' not in err and 'top-N by P' in err
+    assert "note: random_from='all' is not used: only random, mixed modes use it" in err  # a setting ignored is said
 
 
 def test_same_seed_same_texts_across_runs_and_batches(sample_main):
