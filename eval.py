@@ -293,9 +293,16 @@ def remasker_scores(remasker, chunks, task, generator, batch_size):
 
 
 @torch.no_grad()
-def judge_clean(remasker, tokens, wrong_token_id):
-    """P([WRONG]) (B, L) of a remasker on tokens as they are."""
-    return sample.judge(remasker, tokens, wrong_token_id=wrong_token_id)
+def clean_text_row(remasker, tokens, wrong_token_id, thresholds, batch_size):
+    """A remasker on held-out text as it is, tokens (N, L): how many of each sequence's characters
+    each threshold would re-mask, and how often none (threshold mode converges on a sequence only
+    when none of its characters is above the threshold)."""
+    p = torch.cat([sample.judge(remasker, tokens[i:i + batch_size], wrong_token_id=wrong_token_id)
+                   for i in range(0, tokens.size(0), batch_size)])
+    return {'mean_p_wrong': float(p.mean()), 'median_max_p_wrong': float(p.max(dim=1).values.median()),
+            'at_threshold': {str(t): {'positions_above': float((p > t).sum(dim=1).double().mean()),
+                                      'sequences_with_none': float((p <= t).all(dim=1).double().mean())}
+                             for t in thresholds}}
 
 
 def run_remasker():
@@ -315,13 +322,7 @@ def run_remasker():
     print(f"remasker diagnostics on {n} x {sequence_length} validation characters ({hardware})")
     results, clean = [], []
     for name, remasker in models.items():
-        # the held-out text itself: how many of its characters each threshold would re-mask (threshold
-        # mode converges on a sequence only when none of its characters is above the threshold)
-        p = torch.cat([judge_clean(remasker, chunks[i:i + bs, :-1], u['wrong_token_id']) for i in range(0, n, bs)])
-        row = {'remasker': name, 'mean_p_wrong': float(p.mean()), 'median_max_p_wrong': float(p.max(dim=1).values.median()),
-               'at_threshold': {str(t): {'positions_above': float((p > t).sum(dim=1).double().mean()),
-                                         'sequences_with_none': float((p <= t).all(dim=1).double().mean())}
-                                for t in ths}}
+        row = {'remasker': name, **clean_text_row(remasker, chunks[:, :-1], u['wrong_token_id'], ths, bs)}
         clean.append(row)
         print(f"\n{name}, the held-out text unchanged: mean P([WRONG]) {row['mean_p_wrong']:.4f}, median of each "
               f"sequence's largest {row['median_max_p_wrong']:.3f}")

@@ -85,10 +85,6 @@ out_file: str | None = None  # also append each sample to this file as one JSON 
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 _SCHEDULE_DEFAULTS = (remasking_schedule, start_ratio, end_ratio)  # fill-once mode takes no other
-_USED_BY = {'random_from': ('random', 'mixed'),
-            'selection_temperature': ('schedule', 'mixed', 'confidence', 'fill_once_confidence'),
-            'max_remask_kept': ('schedule', 'mixed', 'confidence')}  # knobs beyond the guide, the modes that use them
-_DEFAULTS = {k: globals()[k] for k in _USED_BY}
 
 MODES = ('random', 'schedule', 'threshold', 'mixed', 'confidence', 'fill_once', 'fill_once_confidence')
 FILL_ONCE = ('fill_once', 'fill_once_confidence')  # L/T kept a pass, and a kept token is never re-masked
@@ -197,6 +193,10 @@ REMASKERS = {'random': remask_random, 'schedule': remask_schedule,
              'fill_once': remask_random,  # its pool: only the positions just filled, so what was kept stays kept
              'fill_once_confidence': remask_schedule}  # confidence's score; choosable: only the positions just filled
 RANKED = ('schedule', 'mixed', 'confidence', 'fill_once_confidence')  # the modes that choose by rank
+CAPPED = tuple(m for m in RANKED if m not in FILL_ONCE)  # max_remask_kept's modes (fill-once never re-masks a kept token)
+_USED_BY = {'random_from': ('random', 'mixed'), 'selection_temperature': RANKED,
+            'max_remask_kept': CAPPED}  # knobs beyond the guide, the modes that use them
+_DEFAULTS = {k: globals()[k] for k in _USED_BY}
 RANDOM_FROM = ('all', 'filled')  # where the random part of a count is drawn from (random and mixed modes)
 NEEDS_REMASKER = ('schedule', 'threshold', 'mixed')
 
@@ -508,7 +508,7 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
     kept_cap = None  # max_remask_kept as a count: an int, or (B,) counts when the rows' G differ
     if mode == 'fill_once_confidence':
         kept_cap = 0  # nothing kept is re-masked
-    elif max_remask_kept is not None and mode in RANKED:
+    elif max_remask_kept is not None and mode in CAPPED:
         caps = [round(max_remask_kept * g) for g in to_generate]
         kept_cap = caps[0] if len(set(caps)) == 1 else torch.tensor(caps, device=device)
     ids = dict(mask_token_id=mask_token_id)
@@ -739,11 +739,11 @@ def main():
         if mode in RANKED and selection_temperature > 0:
             score = '(1 - P(token))' if mode in CONFIDENCE else 'P([WRONG])'
             mode_desc += f"; the re-masked drawn in proportion to {score}^(1/{selection_temperature:g})"
-        capped = mode in _USED_BY['max_remask_kept'] and max_remask_kept is not None
+        capped = mode in CAPPED and max_remask_kept is not None
         if capped and max_remask_kept == 0:
             mode_desc += "; only from the tokens just filled (a kept token stays)"
         elif capped:
-            mode_desc += f"; at most {max_remask_kept:g} of the sequence re-masked from tokens kept earlier"
+            mode_desc += f"; at most {max_remask_kept:g} of the positions to generate re-masked from tokens kept earlier"
         log(f"mode: {mode} ({mode_desc})")
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
