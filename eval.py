@@ -47,14 +47,14 @@ number.
 Rows: one per ';'-separated item, each a comma-separated list of key=value (values are Python
 literals, anything else a string): mode (validation | random | schedule | threshold | mixed, and any
 other mode sample.generate() knows, e.g. confidence), name, remasker (a checkpoint file in out_dir;
-needed by schedule, threshold and mixed), and generate()'s diffusion_iterations, threshold,
-temperature, remasking_schedule, start_ratio, end_ratio, random_from, selection_temperature and
-max_remask_kept (defaults: generate()'s, which are sample.py's).
+needed by schedule, threshold and mixed), and every knob of sample.Sampling but sequence_length
+(diffusion_iterations, threshold, temperature, top_k, top_p, remasking_schedule, ..., the
+selection and self-correction knobs; defaults: Sampling's, which are sample.py's).
 """
 
 import csv
+import dataclasses
 import importlib.util
-import inspect
 import json
 import math
 import os
@@ -474,10 +474,9 @@ def run_infill():
 # -----------------------------------------------------------------------------
 # rows and sweeps
 
-ROW_KEYS = ('name', 'mode', 'remasker', 'diffusion_iterations', 'threshold', 'temperature',
-            'remasking_schedule', 'start_ratio', 'end_ratio', 'random_from', 'selection_temperature', 'max_remask_kept')
-GENERATE_KEYS = ROW_KEYS[3:]  # passed to sample.generate() as they are
-GENERATE_DEFAULTS = {k: inspect.signature(sample.generate).parameters[k].default for k in GENERATE_KEYS}
+GENERATE_KEYS = tuple(f.name for f in dataclasses.fields(sample.Sampling) if f.name not in ('mode', 'sequence_length'))
+ROW_KEYS = ('name', 'mode', 'remasker') + GENERATE_KEYS  # GENERATE_KEYS are passed to sample.generate() as they are
+GENERATE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(sample.Sampling) if f.name in GENERATE_KEYS}
 SWEEPS = {'iterations': 'diffusion_iterations', 'threshold': 'threshold', 'temperature': 'temperature'}
 SWEEP_DEFAULTS = {'iterations': '5,10,20,30,50,100', 'threshold': '0.001,0.003,0.005,0.01,0.03,0.1',
                   'temperature': '0.7,0.8,0.85,0.9,0.95,1.0'}
@@ -587,8 +586,9 @@ def check_rows(rows):
         if row['mode'] == 'validation':
             continue
         try:
-            sample.check_settings(row['mode'], sequence_length=sequence_length, batch_size=batch_size or 1,
-                                  num_samples=num_samples, **{k: row[k] for k in GENERATE_KEYS})
+            sample.check_settings(sample.sampling(mode=row['mode'], sequence_length=sequence_length,
+                                                  **{k: row[k] for k in GENERATE_KEYS}),
+                                  batch_size=batch_size or 1, num_samples=num_samples)
         except ValueError as e:
             raise ValueError(f"row {row['name']!r}: {e}") from None
 

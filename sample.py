@@ -41,12 +41,14 @@ import os
 import re
 import sys
 import time
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
 
 from configurator import configure, knobs, run_main
-from model import DTYPES, GPT, build_tokenizer, load_checkpoint, sample_tokens, token_probability, wrong_probability
+from model import (DTYPES, GPT, build_tokenizer, load_checkpoint, log_normaliser, sample_tokens, token_probability,
+                   wrong_probability)
 
 # -----------------------------------------------------------------------------
 # model
@@ -62,6 +64,8 @@ num_samples = 1  # how many texts to generate
 batch_size: int | None = None  # samples generated together in one tensor (the last batch may be smaller); None: 1 on the CPU, 64 on CUDA
 diffusion_iterations = 30  # iterations: exact in every mode but threshold, where it is the maximum
 temperature = 1.0  # softmax temperature of the unmasking model's samples; 0 = always the most likely token
+top_k: int | None = None  # beyond the guide: sample only among the k most likely tokens (nanoGPT's knob); None = all
+top_p: float | None = None  # beyond the guide: sample only among the fewest tokens whose probability reaches top_p (nucleus); None = all
 seed = 1337  # same seed, same device, same settings: same texts
 # re-masking (the mode follows from these; see README). The last three go beyond the guide: their defaults
 # are what README's measurements chose, and GUIDE_RULE's values (config/sample_guide_rule.py) give the guide's literal rule
@@ -76,6 +80,13 @@ selection_temperature = 3.0  # schedule, mixed, confidence (and fill_once_confid
 max_remask_kept: float | None = 0.0  # schedule, mixed and confidence modes re-mask at most this share of the positions to generate from tokens kept earlier; 0 = only just-filled ones; None = no cap (the guide)
 use_confidence_remasking = False  # beyond the guide: re-mask the schedule's count of least confident tokens (LLaDA/MaskGIT); no remasking model
 use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/T a pass in random order (MDLM); with use_confidence_remasking=True the most confident; no remasking model
+# self-correction (beyond the guide): in its passes the unmasking model also re-reads a share of the text,
+# masked for that pass, and the tokens it finds least likely there are re-masked and drawn again
+correction_passes = 0  # of the diffusion_iterations, how many re-read and correct (the last ones before the final fill); 0 = off (the guide)
+correction_share = 0.01  # share of the positions to generate re-masked by each correction pass
+correction_reread = 0.15  # share of the kept tokens masked and re-read by each correction pass
+correction_by = 'probability'  # which re-read tokens are corrected: 'probability' (the least likely) | 'margin' (the furthest below the likeliest token there) | 'drawn' (in proportion to 1 - P)
+correction_inside = False  # False: the mode's schedule ends correction_passes iterations early and they correct after it; True: they correct inside its last iterations (threshold mode: always inside)
 # given text (beyond the guide; both never changed or re-masked; FILE:path reads the text from a file)
 start = ''  # a prompt at the beginning of every sample (nanoGPT's knob); sequence_length counts it; '' = all [MASK]
 infill = ''  # a template whose holes are filled: {N} = N tokens, {} = the rest of sequence_length, {{ and }} = a brace
@@ -91,7 +102,9 @@ FILL_ONCE = ('fill_once', 'fill_once_confidence')  # L/T kept a pass, and a kept
 CONFIDENCE = ('confidence', 'fill_once_confidence')  # scored by the unmasking model's own confidence
 SCHEDULES = ('linear', 'exponential')
 MIXED_DEFAULT_THRESHOLD = 0.01  # the guide's "moderate" threshold for mixed-mode candidates
-GUIDE_RULE = {'random_from': 'all', 'selection_temperature': 0.0, 'max_remask_kept': None}  # the guide's literal choice
+GUIDE_RULE = {'random_from': 'all', 'selection_temperature': 0.0, 'max_remask_kept': None,
+              'correction_passes': 0}  # the guide's literal choice
+CORRECTION_BY = ('probability', 'margin', 'drawn')
 
 
 # -----------------------------------------------------------------------------
@@ -224,15 +237,16 @@ def predict(model, x, rows=None, positions=None, fast=True):
     return logits
 
 
-def fill(unmasker, x, *, mask_token_id, base_vocab_size, temperature, generator, rows=None, positions=None,
-         fast=True):
-    """The fill step: a token sampled by the unmasking model at every [MASK] of x's rows (all if None).
-    positions (b, n): where the [MASK]s are, when every row has n of them (the model then projects onto
-    the vocabulary there only); None: wherever x holds [MASK].
+def fill(unmasker, x, *, mask_token_id, base_vocab_size, temperature, generator, top_k=None, top_p=None, rows=None,
+         positions=None, fast=True):
+    """The fill step: a token sampled by the unmasking model at every [MASK] of x's rows (all if None),
+    at the temperature and within top_k and top_p (see model.sample_tokens). positions (b, n): where
+    the [MASK]s are, when every row has n of them (the model then projects onto the vocabulary there
+    only); None: wherever x holds [MASK].
     Returns (the rows filled (b, L), the sampled tokens (b, n or L), the logits they came from)."""
     active = x if rows is None else x[rows]
     logits = predict(unmasker, x, rows, positions, fast)
-    tokens = sample_tokens(logits, base_vocab_size, temperature, generator)
+    tokens = sample_tokens(logits, base_vocab_size, temperature, generator, top_k, top_p)
     if positions is None:
         return torch.where(active == mask_token_id, tokens, active), tokens, logits
     return active.scatter(1, positions, tokens), tokens, logits
@@ -383,107 +397,203 @@ def resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confi
     return ('schedule', None) if th is None else ('threshold', th)
 
 
-def check_settings(mode, *, sequence_length, diffusion_iterations, remasking_schedule, start_ratio, end_ratio,
-                   threshold, temperature, random_from, selection_temperature, max_remask_kept, batch_size=1,
-                   num_samples=1):
-    """Raise ValueError naming the knob for any setting generation cannot honour."""
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-    if remasking_schedule not in SCHEDULES:
-        raise ValueError(f"unknown remasking_schedule {remasking_schedule!r}; choose one of {', '.join(SCHEDULES)}")
-    for name, v in (('sequence_length', sequence_length), ('diffusion_iterations', diffusion_iterations),
+@dataclass(frozen=True)
+class Sampling:
+    """How generate() samples, as one record: the mode and the knobs at the top of this file that shape
+    generation, with their meanings and defaults. Sampling('mixed', threshold=0.02), or
+    dataclasses.replace(settings, temperature=0.9)."""
+    mode: str  # one of MODES
+    sequence_length: int = sequence_length
+    diffusion_iterations: int = diffusion_iterations
+    remasking_schedule: str = remasking_schedule
+    start_ratio: float = start_ratio
+    end_ratio: float = end_ratio
+    threshold: float | None = None  # threshold mode's, and mixed mode's candidates' (None there: MIXED_DEFAULT_THRESHOLD)
+    temperature: float = temperature
+    top_k: int | None = top_k
+    top_p: float | None = top_p
+    random_from: str = random_from
+    selection_temperature: float = selection_temperature
+    max_remask_kept: float | None = max_remask_kept
+    correction_passes: int = correction_passes
+    correction_share: float = correction_share
+    correction_reread: float = correction_reread
+    correction_by: str = correction_by
+    correction_inside: bool = correction_inside
+
+
+SAMPLING_KNOBS = tuple(f.name for f in fields(Sampling) if f.name not in ('mode', 'threshold'))  # knobs of the same name
+
+
+def sampling(settings=None, **knobs):
+    """A Sampling from a record and/or keyword knobs (these win), with mixed mode's default threshold filled in."""
+    s = Sampling(**knobs) if settings is None else replace(settings, **knobs)
+    return replace(s, threshold=MIXED_DEFAULT_THRESHOLD) if s.mode == 'mixed' and s.threshold is None else s
+
+
+def _is_number(v, low=-math.inf, high=math.inf, low_open=False):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and (low < v if low_open else low <= v) and v <= high
+
+
+def check_settings(s, *, batch_size=1, num_samples=1):
+    """Raise ValueError naming the knob for any setting of s (a Sampling) that generation cannot honour."""
+    if s.mode not in MODES:
+        raise ValueError(f"unknown mode {s.mode!r}; choose one of {', '.join(MODES)}")
+    if s.remasking_schedule not in SCHEDULES:
+        raise ValueError(f"unknown remasking_schedule {s.remasking_schedule!r}; choose one of {', '.join(SCHEDULES)}")
+    for name, v in (('sequence_length', s.sequence_length), ('diffusion_iterations', s.diffusion_iterations),
                     ('batch_size', batch_size), ('num_samples', num_samples)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name} must be an integer of at least 1, got {v!r}")
-    for name, v in (('start_ratio', start_ratio), ('end_ratio', end_ratio)):
+    for name, v in (('start_ratio', s.start_ratio), ('end_ratio', s.end_ratio)):
         if not 0.0 <= v <= 1.0:
             raise ValueError(f"{name} must lie in [0, 1], got {v}")
-    if end_ratio > start_ratio:
-        raise ValueError(f"end_ratio ({end_ratio}) must not exceed start_ratio ({start_ratio}): the schedule falls")
-    if mode in ('threshold', 'mixed') and not (isinstance(threshold, (int, float)) and 0.0 < threshold < 1.0):
-        raise ValueError(f"remasking_confidence_threshold must lie strictly between 0 and 1, got {threshold!r}")
-    if not (isinstance(temperature, (int, float)) and 0.0 <= temperature < math.inf):
-        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
-    if random_from not in RANDOM_FROM:
-        raise ValueError(f"unknown random_from {random_from!r}; choose one of {', '.join(RANDOM_FROM)}")
-    if isinstance(selection_temperature, bool) or not (isinstance(selection_temperature, (int, float))
-                                                       and 0.0 <= selection_temperature < math.inf):
-        raise ValueError(f"selection_temperature must be a finite number >= 0, got {selection_temperature!r}")
-    if max_remask_kept is not None and (isinstance(max_remask_kept, bool) or not (
-            isinstance(max_remask_kept, (int, float)) and 0.0 <= max_remask_kept <= 1.0)):
-        raise ValueError(f"max_remask_kept must be None (no cap) or a share in [0, 1], got {max_remask_kept!r}")
-    if mode in FILL_ONCE and (remasking_schedule, start_ratio, end_ratio) != _SCHEDULE_DEFAULTS:
+    if s.end_ratio > s.start_ratio:
+        raise ValueError(f"end_ratio ({s.end_ratio}) must not exceed start_ratio ({s.start_ratio}): the schedule falls")
+    if s.mode in ('threshold', 'mixed') and not (isinstance(s.threshold, (int, float)) and 0.0 < s.threshold < 1.0):
+        raise ValueError(f"remasking_confidence_threshold must lie strictly between 0 and 1, got {s.threshold!r}")
+    if not (isinstance(s.temperature, (int, float)) and 0.0 <= s.temperature < math.inf):
+        raise ValueError(f"temperature must be a finite number >= 0, got {s.temperature!r}")
+    if s.top_k is not None and (not isinstance(s.top_k, int) or isinstance(s.top_k, bool) or s.top_k < 1):
+        raise ValueError(f"top_k must be None (every token) or an integer of at least 1, got {s.top_k!r}")
+    if s.top_p is not None and not _is_number(s.top_p, 0.0, 1.0, low_open=True):
+        raise ValueError(f"top_p must be None (every token) or a probability in (0, 1], got {s.top_p!r}")
+    if s.random_from not in RANDOM_FROM:
+        raise ValueError(f"unknown random_from {s.random_from!r}; choose one of {', '.join(RANDOM_FROM)}")
+    if not _is_number(s.selection_temperature, 0.0) or s.selection_temperature == math.inf:
+        raise ValueError(f"selection_temperature must be a finite number >= 0, got {s.selection_temperature!r}")
+    if s.max_remask_kept is not None and not _is_number(s.max_remask_kept, 0.0, 1.0):
+        raise ValueError(f"max_remask_kept must be None (no cap) or a share in [0, 1], got {s.max_remask_kept!r}")
+    if s.mode in FILL_ONCE and (s.remasking_schedule, s.start_ratio, s.end_ratio) != _SCHEDULE_DEFAULTS:
         raise ValueError("fill-once mode keeps L/T positions a pass: it takes no remasking_schedule, start_ratio "
                          "or end_ratio (leave them at their defaults)")
+    C = s.correction_passes
+    if not isinstance(C, int) or isinstance(C, bool) or not 0 <= C < s.diffusion_iterations:
+        raise ValueError(f"correction_passes must be an integer from 0 (off) to diffusion_iterations - 1 = "
+                         f"{s.diffusion_iterations - 1}, got {C!r}")
+    for name, v in (('correction_share', s.correction_share), ('correction_reread', s.correction_reread)):
+        if not _is_number(v, 0.0, 1.0, low_open=True):
+            raise ValueError(f"{name} must be a share in (0, 1], got {v!r}")
+    if s.correction_by not in CORRECTION_BY:
+        raise ValueError(f"unknown correction_by {s.correction_by!r}; choose one of {', '.join(CORRECTION_BY)}")
+    if not isinstance(s.correction_inside, bool):
+        raise ValueError(f"correction_inside must be True or False, got {s.correction_inside!r}")
 
 
 # -----------------------------------------------------------------------------
-# the generation loop
+# the generation loop: steps() runs it and hands out each iteration as a Step; generate(), the
+# verbose lines and the viewers (watch.py) are its consumers
+
+class Step:
+    """One iteration of generation, as steps() hands it out. The tensors stay on the models' device;
+    the whole-batch views below are made when they are read, so a consumer that reads nothing costs
+    nothing: no copy, no host sync.
+
+    iteration, iterations: i (0-based) of T (diffusion_iterations; threshold mode may stop earlier).
+    settings: the Sampling it ran with.
+    tokens (B, L) long: the text after this iteration's fill (after the last, the output).
+    masked (B, L) bool: the positions that were [MASK] before the fill (what it filled).
+    remasked (B, L) bool: the positions re-masked after it, corrections included (none after the last).
+    corrected (B, L) bool: those of them that self-correction chose.
+    reread (B, L) bool: the kept tokens that self-correction masked for this pass and read again.
+    score (B, L) float: what the mode chose by: P([WRONG]) (schedule, threshold, mixed) or 1 - the
+        token's probability when it was sampled (confidence modes); NaN where there is none.
+    read (B, L) float: the re-read tokens' probability under the unmasking model; NaN elsewhere.
+    given (B, L) bool: tokens given by a prompt or template (never changed).
+    ran (B,) bool: the rows this iteration computed (threshold mode leaves converged rows alone).
+    converged (B,) bool: threshold mode's rows with nothing above the threshold, so far.
+    last: whether this is the last iteration; then info is generate()'s info, else None.
+    """
+
+    def __init__(self, iteration, settings, batch_size, rows, tokens, masked, chosen, corrected, reread, score, read,
+                 free, converged, info):
+        self.iteration, self.iterations, self.settings = iteration, settings.diffusion_iterations, settings
+        self.tokens, self.converged, self.info, self.last = tokens, converged, info, info is not None
+        self._B, self._rows, self._free = batch_size, rows, free
+        # the rows that ran, (b, L): None where there is nothing of the kind
+        self._masked, self._chosen, self._corrected, self._reread = masked, chosen, corrected, reread
+        self._score, self._read = score, read
+
+    def _whole(self, part, fill):
+        """The (b, L) tensor of the rows that ran as (B, L), fill in the other rows and where part is None."""
+        like = self.tokens
+        if part is None:
+            return torch.full(like.shape, fill, device=like.device, dtype=torch.bool if isinstance(fill, bool) else
+                              torch.float32)
+        if self._rows is None:
+            return part
+        out = torch.full(like.shape, fill, device=like.device, dtype=part.dtype)
+        out[self._rows] = part
+        return out
+
+    masked = property(lambda self: self._whole(self._masked, False))
+    remasked = property(lambda self: self._whole(None if self._chosen is None else self._chosen if self._corrected
+                                                 is None else self._chosen | self._corrected, False))
+    corrected = property(lambda self: self._whole(self._corrected, False))
+    reread = property(lambda self: self._whole(self._reread, False))
+    score = property(lambda self: self._whole(self._score, math.nan))
+    read = property(lambda self: self._whole(self._read, math.nan))
+    given = property(lambda self: torch.zeros_like(self.tokens, dtype=torch.bool) if self._free is None else ~self._free)
+
+    @property
+    def ran(self):
+        ran = torch.zeros(self._B, dtype=torch.bool, device=self.tokens.device)
+        return ran.fill_(True) if self._rows is None else ran.index_fill_(0, self._rows, True)
+
+
+def _log_probabilities(logits, tokens, base_vocab_size):
+    """(log P(token), log P(the likeliest token)) under logits (..., V) restricted to the base vocabulary."""
+    logits = logits[..., :base_vocab_size]
+    lse = log_normaliser(logits)
+    return logits.gather(-1, tokens[..., None]).squeeze(-1).float() - lse, logits.max(dim=-1).values.float() - lse
+
+
+def _reread(logits, current, positions, reread, base_vocab_size):
+    """The re-read tokens' log-probabilities (log P(token), log P(likeliest)), each (b, L) with NaN where
+    not re-read, from a fill's logits: (b, n, V) at positions (b, n), or (b, L, V) without them."""
+    tokens = current.clamp(max=base_vocab_size - 1)  # [MASK] where not re-read: any valid index serves there
+    if positions is not None:
+        tokens = tokens.gather(1, positions)
+    logp, best = _log_probabilities(logits, tokens, base_vocab_size)
+    if positions is not None:
+        nan = torch.full(current.shape, math.nan, device=current.device)
+        logp, best = nan.scatter(1, positions, logp), nan.scatter(1, positions, best)
+    return torch.where(reread, logp, math.nan), torch.where(reread, best, math.nan)
+
+
+def correction_rank(logp, best, by, generator):
+    """The order in which self-correction re-masks re-read tokens (highest first): 'probability' the
+    least likely; 'margin' the furthest below the likeliest token at their position (log P(best) -
+    log P(token), so a token that is unlikely only because many others are as likely goes last);
+    'drawn' in proportion to 1 - P(token) (Gumbel-top-k at temperature 1)."""
+    if by == 'probability':
+        return -logp
+    if by == 'margin':
+        return best - logp
+    return ranking(1 - logp.exp(), 1.0, generator)
+
+
+def _only_new(s, kept_cap):
+    """Whether the mode's choice can only take tokens just filled (then a self-correction, which takes
+    kept tokens, never overlaps it, and the next iteration's [MASK]s are known in number)."""
+    return s.mode in FILL_ONCE or (s.mode == 'random' and s.random_from == 'filled') or \
+        (s.mode in CAPPED and kept_cap == 0)
+
 
 @torch.no_grad()
-def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_size, mask_token_id, wrong_token_id,
-             mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
-             remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio, threshold=None,
-             temperature=temperature, random_from=random_from, selection_temperature=selection_temperature,
-             max_remask_kept=max_remask_kept, fixed=None, generator=None, log=None, fast=True):
-    """
-    Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
-    Defaults are the knobs' defaults at the top of this file.
-
-    unmasking_model, remasking_model: callables idx (B, L) -> (logits (B, L, V), _), like model.GPT;
-        remasking_model is needed by schedule, threshold and mixed modes.
-    base_vocab_size: tokens below it are real tokens; only those are ever sampled.
-    mask_token_id, wrong_token_id: the [MASK] and [WRONG] ids of both models.
-    mode: one of MODES: 'random' | 'schedule' | 'threshold' | 'mixed' | 'confidence' | 'fill_once' |
-        'fill_once_confidence' (see the module docstring).
-    diffusion_iterations: T; threshold mode runs at most T iterations, the others exactly T.
-    remasking_schedule, start_ratio, end_ratio: the re-mask count after iteration i < T-1 is
-        round(L * r((i+1)/(T-1))) (see remask_counts); used by every mode but threshold and the
-        fill-once modes, which keep L/T a pass (fill_once_counts) and take only their defaults.
-    threshold: P([WRONG]) threshold for threshold mode, and for mixed mode's candidates (None there:
-        MIXED_DEFAULT_THRESHOLD, as sample.py does).
-    temperature: of the unmasking model's samples; 0 is greedy.
-    random_from: where the random part of random and mixed modes' counts is drawn from: only the
-        positions the iteration 'filled', or 'all' the generated positions (the guide's rule).
-    selection_temperature: schedule, mixed, confidence and fill_once_confidence modes choose by
-        Gumbel-top-k on log P([WRONG]) at this temperature (see ranking); 0 takes the highest
-        P([WRONG]), the guide's rule.
-    max_remask_kept: in schedule, mixed and confidence modes, at most round(max_remask_kept * G) of a
-        row's re-masked positions an iteration may be tokens kept by earlier iterations (the highest
-        ranked of them; in practice that many are, since the top of hundreds of drawn scores beats
-        the new tokens); the rest of the count comes from the positions just filled. None: no cap,
-        the guide's rule; 0: only just-filled tokens are ever re-masked, so a kept token stays.
-    fixed: (B, L) long, the given tokens (a prompt, a template's text) at their positions and -1
-        where a token is to be generated, each row its own; None: generate every position. Given
-        tokens are never changed or re-masked; the models read them as context; the schedule's
-        counts (of a row's G positions to generate instead of L) and the threshold apply to the
-        generated positions only.
-    generator: a torch.Generator on the models' device, for reproducible samples.
-    log: a callable taking a line of text; when given, per-iteration statistics are logged (at the
-        cost of a host sync per statistic).
-    fast: skip the work nobody reads (logits at unmasked positions, rows that have converged);
-        False runs the plain reference loop, which gives the same tokens.
-
-    Returns (tokens (B, L) long with no special id in them, info) where info holds
-      'iterations': the iterations run;
-      'converged_at': (B,) long, the 1-based iteration after which a sequence had no position above
-          the threshold (threshold mode), or -1;
-      'unmasker_passes', 'remasker_passes': (B,) long, the forward passes each model ran over each
-          row (the fast path runs a converged row no more; the reference loop runs every row);
-      'unmasker_positions': (B,) long, the positions of each row at which the unmasking model
-          projected onto the vocabulary, over all its passes (the remasker projects everywhere).
-    """
-    if mode == 'mixed' and threshold is None:
-        threshold = MIXED_DEFAULT_THRESHOLD
-    check_settings(mode, sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
-                   remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
-                   threshold=threshold, temperature=temperature, random_from=random_from,
-                   selection_temperature=selection_temperature, max_remask_kept=max_remask_kept, batch_size=batch_size)
+def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, base_vocab_size, mask_token_id,
+          wrong_token_id, fixed=None, generator=None, fast=True, **knobs):
+    """generate()'s loop, one iteration at a time: a Python generator of Step records, one per iteration
+    as it happens (the arguments are generate()'s). The last Step's tokens are the output and its info
+    generate()'s; a NaN in the models' logits is raised after it."""
+    s = sampling(settings, **knobs)
+    check_settings(s, batch_size=batch_size)
+    mode = s.mode
     if mode in NEEDS_REMASKER and remasking_model is None:
         raise ValueError(f"{mode} mode needs a remasking model")
     device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) \
         else (generator.device if generator is not None else torch.device('cpu'))
-    B, L, T = batch_size, sequence_length, diffusion_iterations
+    B, L, T = batch_size, s.sequence_length, s.diffusion_iterations
     x = torch.full((B, L), mask_token_id, dtype=torch.long, device=device)
     free = None  # the positions to generate (None: all)
     if fixed is not None:
@@ -497,21 +607,32 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
     to_generate = [L] * B if free is None else free.sum(dim=1).tolist()  # G of each row
     if min(to_generate) < 1:
         raise ValueError("every row needs a position to generate: fixed gives every token of one")
-    counts = None  # the schedule's count after iteration i: an int, or (B,) counts when the rows' G differ
+    same = len(set(to_generate)) == 1  # then every count is one int for the whole batch
+
+    def per_batch(values):
+        """One int per row -> an int when the rows agree, else (B,) long on the device."""
+        return values[0] if len(set(values)) == 1 else torch.tensor(values, device=device)
+
+    # Self-correction re-reads in iterations T-1-C .. T-2. After the schedule (the default), the mode's
+    # schedule runs over the first S = T - C iterations, so that its last one is the first correction.
+    C = s.correction_passes
+    S = T - C if C and not s.correction_inside and mode != 'threshold' else T
+    counts = None  # the [MASK]s the mode leaves before iteration i: an int, or (B,) counts when the rows' G differ
     if mode != 'threshold':
-        rule = (lambda g: fill_once_counts(g, T)) if mode in FILL_ONCE else \
-            (lambda g: remask_counts(g, T, remasking_schedule, start_ratio, end_ratio))
-        if len(set(to_generate)) == 1:
-            counts = [to_generate[0]] + rule(to_generate[0])
-        else:
-            counts = torch.tensor([[g] + rule(g) for g in to_generate], device=device).T  # (T, B)
+        rule = (lambda g: fill_once_counts(g, S)) if mode in FILL_ONCE else \
+            (lambda g: remask_counts(g, S, s.remasking_schedule, s.start_ratio, s.end_ratio))
+        table = [[g] + rule(g) + [0] * (T - S) for g in to_generate]
+        counts = table[0] if same else torch.tensor(table, device=device).T  # (T, B)
     kept_cap = None  # max_remask_kept as a count: an int, or (B,) counts when the rows' G differ
     if mode == 'fill_once_confidence':
         kept_cap = 0  # nothing kept is re-masked
-    elif max_remask_kept is not None and mode in CAPPED:
-        caps = [round(max_remask_kept * g) for g in to_generate]
-        kept_cap = caps[0] if len(set(caps)) == 1 else torch.tensor(caps, device=device)
+    elif s.max_remask_kept is not None and mode in CAPPED:
+        kept_cap = per_batch([round(s.max_remask_kept * g) for g in to_generate])
+    to_correct = per_batch([round(s.correction_share * g) for g in to_generate]) if C else 0
+    only_new = _only_new(s, kept_cap)
     ids = dict(mask_token_id=mask_token_id)
+    sampler = dict(base_vocab_size=base_vocab_size, temperature=s.temperature, top_k=s.top_k, top_p=s.top_p,
+                   generator=generator, fast=fast)
 
     confidence = torch.zeros(B, L, device=device)  # confidence modes: each token's probability when sampled
     converged = torch.zeros(B, dtype=torch.bool, device=device)
@@ -519,59 +640,158 @@ def generate(unmasking_model, remasking_model=None, *, batch_size, base_vocab_si
     passes = torch.zeros(3, B, dtype=torch.long, device=device)  # unmasker passes, remasker passes, positions
     rows = None  # threshold mode: the rows still generating (None: all); only they are computed
     finite = torch.ones((), dtype=torch.bool, device=device)  # NaN check without a sync per iteration
-    iterations = 0
+    corrections = 0  # [MASK]s the last iteration's self-correction left, when known in number before the run (else None)
     for i in range(T):
-        iterations = i + 1
         ran = slice(None) if rows is None or not fast else rows  # the rows the models run over
-        masked = (x if rows is None else x[rows]) == mask_token_id
+        current = x if rows is None else x[rows]  # (b, L)
+        masked = current == mask_token_id
+        allowed = None if free is None else free if rows is None else free[rows]
         # Outside threshold mode, when every row has the same number n of [MASK]s (its G, then the
-        # schedule's counts), the unmasking model is asked for logits there only, (b, n, V), a static shape.
-        positions = mask_positions(x, mask_token_id, counts[i]) if isinstance(counts, list) else None
-        active, sampled, logits = fill(unmasking_model, x, base_vocab_size=base_vocab_size, temperature=temperature,
-                                       generator=generator, rows=rows, positions=positions, fast=fast, **ids)
+        # schedule's counts and the corrections), the unmasking model is asked for logits there only,
+        # (b, n, V), a static shape.
+        n_masked = counts[i] + corrections if same and counts is not None and corrections is not None else None
+        reread, n_read, read, best, model_input = None, 0, None, None, x
+        if C and T - 1 - C <= i < T - 1:  # self-correction: mask a share of the kept tokens for this pass
+            kept = ~masked if allowed is None else allowed & ~masked
+            n_read = round(s.correction_reread * (to_generate[0] - n_masked)) if n_masked is not None else \
+                (s.correction_reread * kept.sum(dim=1)).round().long()
+            reread = top_n(torch.where(kept, _uniform(kept, generator), -1.0), n_read) & kept
+            model_input = _put(x, rows, torch.where(reread, mask_token_id, current))
+        positions = mask_positions(model_input, mask_token_id, n_masked + n_read) if n_masked is not None else None
+        active, sampled, logits = fill(unmasking_model, model_input, rows=rows, positions=positions, **sampler, **ids)
         passes[0, ran] += 1
         passes[2, ran] += L if positions is None or not fast else positions.size(1)
         finite &= (sampled < base_vocab_size).all()  # sample_tokens' mark of NaN logits
+        if reread is not None:
+            active = torch.where(reread, current, active)  # a re-read token stays: only its probability is read
+            read, best = _reread(logits, current, positions, reread, base_vocab_size)
         if mode in CONFIDENCE:
             sampled_with = token_probability(logits[..., :base_vocab_size], sampled.clamp(max=base_vocab_size - 1))
-            confidence = torch.where(masked, sampled_with, confidence) if positions is None else \
-                confidence.scatter(1, positions, sampled_with)
+            confidence = torch.where(masked, sampled_with if positions is None else
+                                     confidence.scatter(1, positions, sampled_with), confidence)
         x = _put(x, rows, active)
-        if i == T - 1:
-            if log:
-                log(f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions; done")
-            break  # the last iteration never re-masks: the output holds no [MASK]
+        filled = x  # the text after this fill, for the Step
+        if i == T - 1:  # the last iteration never re-masks: the output holds no [MASK]
+            info = {'iterations': i + 1, 'converged_at': converged_at, 'unmasker_passes': passes[0],
+                    'remasker_passes': passes[1], 'unmasker_positions': passes[2]}
+            yield Step(i, s, B, rows, filled, masked, None, None, None, None, None, free, converged, info)
+            break
 
-        p_wrong = None
-        if mode in CONFIDENCE:
-            p_wrong = 1 - confidence
-        elif mode in NEEDS_REMASKER:
-            p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
-            passes[1, ran] += 1
-            finite &= ~p_wrong.isnan().any()  # NaN wherever the logits hold one
-        allowed = None if free is None else free if rows is None else free[rows]
-        pool = masked if mode == 'fill_once' or random_from == 'filled' else None  # the random part's source
-        active, chosen = remask(active, mode, p_wrong, None if counts is None else counts[i + 1], threshold, generator,
-                                allowed=allowed, pool=pool, filled=masked, selection_temperature=selection_temperature,
-                                kept_cap=kept_cap, **ids)
-        x = _put(x, rows, active)
+        p_wrong, chosen, newly = None, torch.zeros_like(masked), None
+        if i < S - 1 or mode == 'threshold':  # the mode's schedule still has positions to re-mask
+            if mode in CONFIDENCE:
+                p_wrong = 1 - confidence if rows is None else 1 - confidence[rows]
+            elif mode in NEEDS_REMASKER:
+                p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
+                passes[1, ran] += 1
+                finite &= ~p_wrong.isnan().any()  # NaN wherever the logits hold one
+            pool = masked if mode == 'fill_once' or s.random_from == 'filled' else None  # the random part's source
+            active, chosen = remask(active, mode, p_wrong, None if counts is None else counts[i + 1], s.threshold,
+                                    generator, allowed=allowed, pool=pool, filled=masked,
+                                    selection_temperature=s.selection_temperature, kept_cap=kept_cap, **ids)
         if mode == 'threshold':  # a row with nothing above the threshold has converged: it is done
             newly = ~chosen.any(dim=-1)
             at = torch.arange(B, device=device) if rows is None else rows
-            converged_at[at] = torch.where(newly, i + 1, converged_at[at])
-            converged[at] = newly
-        if log:
-            log(_iteration_line(i, T, masked, p_wrong, chosen, converged, threshold, mode, allowed))
-        if mode == 'threshold':
-            rows = (~converged).nonzero().squeeze(1)  # the one host sync of an iteration
-            if rows.numel() == 0:
-                break
+            converged_at = converged_at.index_put((at,), torch.where(newly, i + 1, converged_at[at]))
+            converged = converged.index_put((at,), newly)
+        corrected = None
+        if reread is not None:  # self-correction: the worst of the re-read tokens are drawn again next pass
+            candidates = reread & ~chosen if newly is None else reread & ~chosen & ~newly[:, None]
+            n = min(to_correct, n_read) if isinstance(to_correct, int) and isinstance(n_read, int) else \
+                torch.minimum(torch.as_tensor(to_correct, device=device), torch.as_tensor(n_read, device=device))
+            rank = correction_rank(read, best, s.correction_by, generator)
+            corrected = top_n(torch.where(candidates, rank, -math.inf), n) & candidates
+            active = torch.where(corrected, mask_token_id, active)
+            corrections = n if isinstance(n, int) and (only_new or i >= S - 1) else None
+        else:
+            corrections = 0
+        x = _put(x, rows, active)
+        still = (~converged).nonzero().squeeze(1) if mode == 'threshold' else None  # the one host sync of an iteration
+        info = None
+        if still is not None and still.numel() == 0:  # every row has converged: this was the last iteration
+            info = {'iterations': i + 1, 'converged_at': converged_at, 'unmasker_passes': passes[0],
+                    'remasker_passes': passes[1], 'unmasker_positions': passes[2]}
+        yield Step(i, s, B, rows, filled, masked, chosen, corrected, reread, p_wrong,
+                   None if read is None else read.exp(), free, converged, info)
+        if info is not None:
+            break
+        rows = still if still is not None else rows
 
     if not bool(finite):
         raise ValueError("a model produced NaN logits: its weights may be corrupt, or float16 overflowed "
                          "(try --dtype=float32)")
-    return x, {'iterations': iterations, 'converged_at': converged_at, 'unmasker_passes': passes[0],
-               'remasker_passes': passes[1], 'unmasker_positions': passes[2]}
+
+
+@torch.no_grad()
+def generate(unmasking_model, remasking_model=None, settings=None, *, batch_size, base_vocab_size, mask_token_id,
+             wrong_token_id, fixed=None, generator=None, log=None, watch=None, fast=True, **knobs):
+    """
+    Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
+    How is a Sampling record (settings), keyword knobs of the same names, or both (the knobs win);
+    unset knobs take the defaults at the top of this file. The knobs (see the module docstring):
+
+    mode: one of MODES: 'random' | 'schedule' | 'threshold' | 'mixed' | 'confidence' | 'fill_once' |
+        'fill_once_confidence'.
+    diffusion_iterations: T; threshold mode runs at most T iterations, the others exactly T.
+    remasking_schedule, start_ratio, end_ratio: the re-mask count after iteration i < T-1 is
+        round(L * r((i+1)/(T-1))) (see remask_counts); used by every mode but threshold and the
+        fill-once modes, which keep L/T a pass (fill_once_counts) and take only their defaults.
+    threshold: P([WRONG]) threshold for threshold mode, and for mixed mode's candidates (None there:
+        MIXED_DEFAULT_THRESHOLD, as sample.py does).
+    temperature, top_k, top_p: of the unmasking model's samples (0 is greedy; see model.sample_tokens).
+    random_from: where the random part of random and mixed modes' counts is drawn from: only the
+        positions the iteration 'filled', or 'all' the generated positions (the guide's rule).
+    selection_temperature: schedule, mixed, confidence and fill_once_confidence modes choose by
+        Gumbel-top-k on log P([WRONG]) at this temperature (see ranking); 0 takes the highest
+        P([WRONG]), the guide's rule.
+    max_remask_kept: in schedule, mixed and confidence modes, at most round(max_remask_kept * G) of a
+        row's re-masked positions an iteration may be tokens kept by earlier iterations (the highest
+        ranked of them; in practice that many are, since the top of hundreds of drawn scores beats
+        the new tokens); the rest of the count comes from the positions just filled. None: no cap,
+        the guide's rule; 0: only just-filled tokens are ever re-masked, so a kept token stays.
+    correction_passes, correction_share, correction_reread, correction_by, correction_inside:
+        self-correction. In C = correction_passes iterations (T-1-C .. T-2), the fill pass also masks
+        round(correction_reread * K) of the K kept generated tokens, chosen at random, and reads
+        their probability under the unmasking model; the input is restored and, after the mode's
+        own choice, round(correction_share * G) of them ranked by correction_by (correction_rank)
+        are re-masked too, to be drawn again by the next pass. Each pass is still one unmasking pass.
+        correction_inside=False: the mode's schedule runs over the first T - C iterations (its last
+        is the first correction) and the remasker rests after it; True: over all T, beside the
+        corrections (threshold mode has no schedule: always so, and a converging row is left as it is).
+    fixed: (B, L) long, the given tokens (a prompt, a template's text) at their positions and -1
+        where a token is to be generated, each row its own; None: generate every position. Given
+        tokens are never changed, re-read or re-masked; the models read them as context; the
+        schedule's counts (of a row's G positions to generate instead of L) and the threshold apply
+        to the generated positions only.
+
+    unmasking_model, remasking_model: callables idx (B, L) -> (logits (B, L, V), _), like model.GPT;
+        remasking_model is needed by schedule, threshold and mixed modes.
+    base_vocab_size: tokens below it are real tokens; only those are ever sampled.
+    mask_token_id, wrong_token_id: the [MASK] and [WRONG] ids of both models.
+    generator: a torch.Generator on the models' device, for reproducible samples.
+    log: a callable taking a line of text; when given, each iteration's statistics are logged (at the
+        cost of a host sync per statistic).
+    watch: a callable taking each iteration's Step as it happens (the live view, the replay page).
+    fast: skip the work nobody reads (logits at unmasked positions, rows that have converged);
+        False runs the plain reference loop, which gives the same tokens and the same Steps.
+
+    Returns (tokens (B, L) long with no special id in them, info) where info holds
+      'iterations': the iterations run;
+      'converged_at': (B,) long, the 1-based iteration after which a sequence had no position above
+          the threshold (threshold mode), or -1;
+      'unmasker_passes', 'remasker_passes': (B,) long, the forward passes each model ran over each
+          row (the fast path runs a converged row no more; the reference loop runs every row);
+      'unmasker_positions': (B,) long, the positions of each row at which the unmasking model
+          projected onto the vocabulary, over all its passes (the remasker projects everywhere).
+    """
+    for step in steps(unmasking_model, remasking_model, settings, batch_size=batch_size, base_vocab_size=base_vocab_size,
+                      mask_token_id=mask_token_id, wrong_token_id=wrong_token_id, fixed=fixed, generator=generator,
+                      fast=fast, **knobs):
+        if log:
+            log(iteration_line(step))
+        if watch is not None:
+            watch(step)
+    return step.tokens, step.info
 
 
 def _put(x, rows, values):
@@ -583,20 +803,28 @@ def _put(x, rows, values):
     return x
 
 
-def _iteration_line(i, T, masked, p_wrong, remask, converged, threshold, mode, allowed):
-    line = f"iter {i + 1:>3}/{T}: filled {masked.sum().item():>6} masked positions"
+def iteration_line(step):
+    """The verbose line of one iteration (a host sync per number in it)."""
+    s, masked, p_wrong, chosen = step.settings, step._masked, step._score, step._chosen
+    line = f"iter {step.iteration + 1:>3}/{step.iterations}: filled {masked.sum().item():>6} masked positions"
+    if chosen is None:
+        return line + "; done"
     if p_wrong is not None:
+        allowed = None if step._free is None else step._free if step._rows is None else step._free[step._rows]
         active = p_wrong if allowed is None else p_wrong[allowed]  # the generated positions only
-        what = '1 - P(token)' if mode in CONFIDENCE else 'P([WRONG])'
+        what = '1 - P(token)' if s.mode in CONFIDENCE else 'P([WRONG])'
         if active.numel():
             line += (f" | {what} min {active.min().item():.2e} mean {active.mean().item():.2e} "
                      f"max {active.max().item():.2e}")
-    line += f" | re-masked {remask.sum().item():>6}"
-    if mode == 'mixed':
-        by_threshold = (remask & (p_wrong > threshold)).sum().item()
-        line += f" ({by_threshold} by threshold, {remask.sum().item() - by_threshold} at random)"
-    if mode == 'threshold':
-        line += f" | converged {converged.sum().item()}/{converged.numel()}"
+    remasked = chosen if step._corrected is None else chosen | step._corrected
+    line += f" | re-masked {remasked.sum().item():>6}"
+    if s.mode == 'mixed' and p_wrong is not None:
+        by_threshold = (chosen & (p_wrong > s.threshold)).sum().item()
+        line += f" ({by_threshold} by threshold, {chosen.sum().item() - by_threshold} at random)"
+    if step._corrected is not None:
+        line += f" ({step._corrected.sum().item()} corrected of {step._reread.sum().item()} re-read)"
+    if s.mode == 'threshold':
+        line += f" | converged {step.converged.sum().item()}/{step.converged.numel()}"
     return line
 
 
@@ -689,14 +917,11 @@ def main():
     configure(globals(), sys.argv[1:], keys=_knobs)
     mode, threshold = resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
                                    remasking_checkpoint_name, use_confidence_remasking, use_fill_once)
-    settings = dict(sequence_length=sequence_length, diffusion_iterations=diffusion_iterations,
-                    remasking_schedule=remasking_schedule, start_ratio=start_ratio, end_ratio=end_ratio,
-                    threshold=threshold, temperature=temperature, random_from=random_from,
-                    selection_temperature=selection_temperature, max_remask_kept=max_remask_kept)
+    settings = sampling(mode=mode, threshold=threshold, **{k: globals()[k] for k in SAMPLING_KNOBS})
     check_device(device, dtype)
     # one text at a time is the fastest per text on the CPU, and batching pays on a GPU (OPTIMIZATIONS.md)
     bs = batch_size if batch_size is not None else 64 if device.startswith('cuda') else 1
-    check_settings(mode, batch_size=bs, num_samples=num_samples, **settings)
+    check_settings(settings, batch_size=bs, num_samples=num_samples)
     # torchrun --nproc_per_node=N: batch b runs on process b % N; process 0 prints every text in
     # batch order, so the output is the one-process output (each batch has its own seed)
     rank, world, dev = distributed_setup(device)
@@ -716,7 +941,7 @@ def main():
     if length > u['model_args']['block_size']:
         raise ValueError(f"the template is {length} tokens, longer than the models' block_size "
                          f"{u['model_args']['block_size']}")
-    settings['sequence_length'] = length
+    settings = replace(settings, sequence_length=length)
     if compile:
         unmasker = torch.compile(unmasker)
         remasker = torch.compile(remasker) if remasker is not None else None
@@ -772,10 +997,9 @@ def main():
             log(f"batch {b + 1}/{n_batches}: samples {first_sample}..{first_sample + n - 1}")
         generator = torch.Generator(device=dev).manual_seed(batch_seed(seed, b))
         t1 = time.perf_counter()
-        tokens, info = generate(unmasker, remasker, batch_size=n, base_vocab_size=u['base_vocab_size'],
+        tokens, info = generate(unmasker, remasker, settings, batch_size=n, base_vocab_size=u['base_vocab_size'],
                                 mask_token_id=u['mask_token_id'], wrong_token_id=u['wrong_token_id'],
-                                mode=mode, generator=generator, log=log,
-                                fixed=None if fixed is None else torch.tensor([fixed] * n), **settings)
+                                generator=generator, log=log, fixed=None if fixed is None else torch.tensor([fixed] * n))
         texts = [tokenizer.decode(row) for row in tokens.tolist()]  # .tolist() waits for the device
         return b, texts, info['iterations'], info['converged_at'].tolist(), time.perf_counter() - t1
 
