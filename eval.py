@@ -32,8 +32,12 @@ corrupted by train.py's corruptions (train.CORRUPTIONS), a share t ~ U(0, 1) of 
 'random' (uniform random characters) and 'model' (masked, then refilled by the unmasking model's
 samples). A position is wrong where the character differs from the original. For each remasker and
 corruption this prints precision and recall of P([WRONG]) > threshold at the thresholds the guide
-uses, the AUROC of P([WRONG]), and a calibration table; the last line is one JSON object with every
-number.
+uses, the AUROC of P([WRONG]), and a calibration table. First, what matters for generation: each
+sampler of sampler_rows writes num_sequences texts, and every remasker's P([WRONG]) and the unmasking
+model's own re-reading (1 - P(token) with reread_share of the positions masked at a time, each
+position once) score them and as many held-out windows: how well the score tells the sampler's texts
+from real ones (AUROC per text and per character) and the share of real characters above each
+threshold. The last line is one JSON object with every number.
 
     $ python eval.py                                          # quality of the default rows
     $ python eval.py --num_samples=16 --sequence_length=256   # a quick look, on a CPU
@@ -70,7 +74,7 @@ from torch.nn import functional as F
 import sample
 import train
 from configurator import configure, knobs, parse_literal, run_main
-from model import build_tokenizer, device_name, synchronize, wrong_probability
+from model import build_tokenizer, device_name, synchronize, token_probability, wrong_probability
 
 # The default quality rows. The field's baselines first: fill-once (each [MASK] filled once and kept,
 # MDLM's sampler) and its low-confidence variant (LLaDA's rule, which keeps the most confident: at
@@ -117,6 +121,10 @@ _INFILL_ROWS = ';'.join([
     f'name=guide mixed-naive,mode=mixed,remasker={_NAIVE},{_GUIDE}',
 ])
 
+# The remasker benchmark's sampler texts: what `python sample.py` writes, and the best mode without a remasker.
+_SAMPLER_ROWS = f'name=python sample.py,mode=schedule,remasker={sample.remasking_checkpoint_name};' \
+    'name=fill_once_confidence,mode=fill_once_confidence,diffusion_iterations=59'
+
 # -----------------------------------------------------------------------------
 benchmark = 'quality'  # 'quality' | 'likelihood' | 'infill' | 'remasker'
 # both benchmarks
@@ -145,6 +153,8 @@ span_lengths = '8,32,128'  # comma-separated lengths of the hidden spans, in tok
 num_sequences: int | None = None  # validation windows; None: all that tile val.bin (likelihood), 16 per corruption (remasker)
 mask_ratios = 8  # likelihood: mask ratios t per window, one in each of as many equal slices of (0, 1]
 remaskers = 'ckpt_remasking_naive_4400.pt,ckpt_remasking_model.pt'  # comma-separated remasking checkpoints
+sampler_rows = _SAMPLER_ROWS  # remasker: ';'-separated rows (as for quality) whose texts each remasker and the unmasker's re-reading tell from held-out text; '' = none
+reread_share = 0.15  # remasker: the share of positions the unmasking model's re-reading masks at a time
 thresholds = '0.003,0.005,0.01,0.05,0.5'  # P([WRONG]) thresholds to report (comma-separated)
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
@@ -305,23 +315,88 @@ def clean_text_row(remasker, tokens, wrong_token_id, thresholds, batch_size):
                              for t in thresholds}}
 
 
+@torch.no_grad()
+def reread_scores(unmasker, tokens, share, mask_token_id, base_vocab_size, generator, batch_size):
+    """The unmasking model re-reading text (N, L): 1 - P(token) at every position, read with a share of
+    the positions masked at a time. Each position is masked exactly once: a random order of the
+    positions is cut into ceil(1/share) groups, one pass each. (N, L) float32."""
+    N, L = tokens.shape
+    groups = math.ceil(1 / share)
+    out = torch.empty(N, L, device=tokens.device)
+    for i in range(0, N, batch_size):
+        x = tokens[i:i + batch_size]
+        order = torch.rand(x.shape, generator=generator, device=x.device).argsort(dim=1)  # a random order per row
+        group = torch.empty_like(order).scatter_(1, order, torch.arange(L, device=x.device).expand_as(order) % groups)
+        for k in range(groups):
+            masked = group == k
+            logits, _ = unmasker(torch.where(masked, mask_token_id, x))
+            p = token_probability(logits[..., :base_vocab_size], x)
+            out[i:i + batch_size] = torch.where(masked, 1 - p, out[i:i + batch_size])
+    return out
+
+
+def detection_row(name, real, generated, ths):
+    """How well a score per character (N, L) tells generated texts from real ones: the means, AUROC
+    per text (each text scored by its mean) and per character, and the share of real characters
+    above each threshold."""
+    real, generated = real.double().cpu(), generated.double().cpu()
+    labels = np.r_[np.zeros(real.size(0)), np.ones(generated.size(0))]
+    char_labels = np.r_[np.zeros(real.numel()), np.ones(generated.numel())]
+    return {'score': name, 'mean_real': float(real.mean()), 'mean_generated': float(generated.mean()),
+            'auroc_text': auroc(torch.cat([real.mean(1), generated.mean(1)]).numpy(), labels),
+            'auroc_char': auroc(torch.cat([real.flatten(), generated.flatten()]).numpy(), char_labels),
+            'real_above': {str(t): float((real > t).double().mean()) for t in ths}}
+
+
+@torch.no_grad()
 def run_remasker():
     bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['remasker']
     n = num_sequences if num_sequences is not None else REMASKER_SEQUENCES
     ths = [float(t) for t in thresholds.split(',')]
+    if not (isinstance(reread_share, float) and 0 < reread_share <= 1):
+        raise ValueError(f"reread_share must be a share in (0, 1], got {reread_share!r}")
+    generators = parse_rows(sampler_rows) if sampler_rows else []
+    if any(row['mode'] == 'validation' for row in generators):
+        raise ValueError("sampler_rows: the held-out text is always there; give rows that generate")
+    check_rows(generators)
     sample.check_device(device, 'float32')
     unmasker, u, _, _ = sample.load_models(checkpoint_name, out_dir=out_dir, device=device, dtype='float32',
                                            sequence_length=sequence_length)
     models = {}
-    for name in remaskers.split(','):
+    for name in dict.fromkeys(remaskers.split(',') + [row['remasker'] for row in generators if row['remasker']]):
         models[name], r = sample.load_model(name, 'remasking', 'remaskers', out_dir=out_dir, device=device,
                                             dtype='float32')
         sample.check_compatible(u, r)
+    judged = {name: models[name] for name in remaskers.split(',')}
     chunks = validation_tokens(u['base_vocab_size'], n, sequence_length + 1)
     hardware = device_name(device)
     print(f"remasker diagnostics on {n} x {sequence_length} validation characters ({hardware})")
+    detection = []
+    if generators:
+        real = chunks[:, :-1]
+        g = torch.Generator(device=device).manual_seed(seed)
+        scorers = {f'{name} P([WRONG])': (lambda x, m=model: torch.cat([
+            sample.judge(m, x[i:i + bs], wrong_token_id=u['wrong_token_id']) for i in range(0, x.size(0), bs)]))
+            for name, model in judged.items()}
+        scorers[f'unmasker re-read 1 - P(token), {reread_share:.0%} masked at a time'] = lambda x: reread_scores(
+            unmasker, x, reread_share, u['mask_token_id'], u['base_vocab_size'], g, bs)
+        real_scores = {name: score(real) for name, score in scorers.items()}
+        print(f"\nthe sampler's finished texts against held-out text ({n} each): how well each score tells them "
+              f"apart (AUROC: 0.5 = not at all), and the share of real characters above each threshold")
+        for row in generators:
+            remasker = models[row['remasker']] if row['remasker'] else None
+            texts, _, _, _ = generate_row(row, unmasker, remasker, u, bs, n)
+            print(f"  {row['name']}:")
+            print(f"    {'score':<58} {'real':>6} {'generated':>9} {'AUROC/text':>10} {'AUROC/char':>10}  "
+                  f"real chars above {', '.join(map(str, ths))}")
+            for name, score in scorers.items():
+                d = {'sampler': row['name'], **detection_row(name, real_scores[name], score(texts), ths)}
+                detection.append(d)
+                above = ' '.join(f"{v:.0%}" for v in d['real_above'].values())
+                print(f"    {name:<58} {d['mean_real']:6.3f} {d['mean_generated']:9.3f} {d['auroc_text']:10.2f} "
+                      f"{d['auroc_char']:10.2f}  {above}")
     results, clean = [], []
-    for name, remasker in models.items():
+    for name, remasker in judged.items():
         row = {'remasker': name, **clean_text_row(remasker, chunks[:, :-1], u['wrong_token_id'], ths, bs)}
         clean.append(row)
         print(f"\n{name}, the held-out text unchanged: mean P([WRONG]) {row['mean_p_wrong']:.4f}, median of each "
@@ -354,7 +429,7 @@ def run_remasker():
             for lo, hi, count, p, w in row['calibration']:
                 print(f"  [{lo:.2f}, {hi:.2f}]  {count:>10}  {p:15.3f}  {w:11.3f}")
     print(json.dumps({'what': 'remasker', 'hardware': hardware, 'num_sequences': n,
-                      'sequence_length': sequence_length, 'clean': clean, 'results': results}))
+                      'sequence_length': sequence_length, 'detection': detection, 'clean': clean, 'results': results}))
 
 
 # -----------------------------------------------------------------------------
@@ -673,15 +748,16 @@ def load_models(rows, models_dtype=None):
     return unmasker, u, judge, remasker_models
 
 
-def generate_row(row, unmasker, remasker, u, bs):
-    """num_samples samples for one row: (tokens (N, L), per-sample unmasker passes, remasker passes,
-    wall seconds of generation). The passes are generate()'s own count; each iteration a sample
-    needed ran the unmasker over it once, so its unmasker passes are its iterations."""
+def generate_row(row, unmasker, remasker, u, bs, count=None):
+    """count (None: num_samples) samples for one row: (tokens (N, L), per-sample unmasker passes,
+    remasker passes, wall seconds of generation). The passes are generate()'s own count; each
+    iteration a sample needed ran the unmasker over it once, so its unmasker passes are its iterations."""
     settings = {k: row[k] for k in GENERATE_KEYS}
+    count = num_samples if count is None else count
     tokens, unmasker_passes, remasker_passes = [], [], []
     seconds = 0.0
-    for b, start in enumerate(range(0, num_samples, bs)):
-        n = min(bs, num_samples - start)
+    for b, start in enumerate(range(0, count, bs)):
+        n = min(bs, count - start)
         generator = torch.Generator(device=device).manual_seed(sample.batch_seed(seed, b))
         synchronize(device)
         t0 = time.perf_counter()

@@ -103,6 +103,42 @@ def test_useless_remasker_has_auroc_one_half():
     assert math.isnan(precision) and recall == 0.0
 
 
+class ReadRecorder(torch.nn.Module):
+    """An unmasking stub sure of token 1 everywhere; records what it read."""
+
+    def __init__(self):
+        super().__init__()
+        self.inputs = []
+
+    def forward(self, idx):
+        self.inputs.append(idx.clone())
+        logits = torch.full((*idx.shape, V), -9.0)
+        logits[..., 1] = 9.0
+        return logits, None
+
+
+def test_the_rereading_masks_each_position_exactly_once_a_share_at_a_time():
+    u = ReadRecorder()
+    tokens = torch.tensor([[1, 2, 1, 3, 1, 1, 4, 1, 0, 1]] * 3)
+    scores = evaluation.reread_scores(u, tokens, 0.3, BASE, BASE, torch.Generator().manual_seed(0), batch_size=2)
+    assert len(u.inputs) == 2 * 4  # ceil(1 / 0.3) = 4 passes for each of the 2 batches
+    masks = [x == BASE for x in u.inputs]
+    for batch in (masks[:4], masks[4:]):
+        assert torch.equal(sum(m.long() for m in batch), torch.ones_like(batch[0], dtype=torch.long))  # once each
+        assert all(m.sum(dim=1).le(3).all() for m in batch)
+    assert torch.allclose(scores[tokens == 1], torch.tensor(0.0), atol=1e-6)  # the sure token: nothing wrong
+    assert (scores[tokens != 1] > 0.99).all()
+
+
+def test_detection_row_scores_texts_and_characters():
+    real, generated = torch.full((4, 6), 0.001), torch.full((4, 6), 0.5)
+    real[0, 0] = 0.9  # one real character looks wrong
+    d = evaluation.detection_row('s', real, generated, [0.005, 0.95])
+    assert d['auroc_text'] == 1.0 and d['auroc_char'] == pytest.approx((23 + 0.0) / 24)
+    assert d['real_above'] == {'0.005': pytest.approx(1 / 24), '0.95': 0.0}
+    assert d['mean_generated'] == pytest.approx(0.5)
+
+
 # -----------------------------------------------------------------------------
 # rows and sweeps
 
@@ -352,6 +388,11 @@ def test_remasker_benchmark_runs_trains_corruptions(eval_main):
     assert code == 0, err
     result = last_json(out)
     assert result['what'] == 'remasker' and len(result['results']) == 4  # 2 remaskers x 2 corruptions
+    samplers = [d['sampler'] for d in result['detection']]  # 2 samplers x (2 remaskers + the re-reading)
+    assert samplers == ['python sample.py'] * 3 + ['fill_once_confidence'] * 3
+    assert all(0 <= d['auroc_text'] <= 1 and set(d['real_above']) == {'0.003', '0.005', '0.01', '0.05', '0.5'}
+               for d in result['detection'])
+    assert 'how well each score tells them apart' in out
     assert result['num_sequences'] == 4  # a calibration loop once overwrote the count, and later remaskers ran short
     # each remasker is measured on the same text whatever came before it
     code, out, err = eval_main('--benchmark=remasker', '--data_dir=data', '--num_sequences=4', '--sequence_length=16',

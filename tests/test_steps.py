@@ -1,0 +1,305 @@
+"""The generation stream (sample.steps and its Step records), self-correction, and the sampling knobs
+top_k and top_p, against stub models with known outputs and tiny GPTs."""
+
+import math
+import re
+
+import pytest
+import torch
+
+import sample
+from model import GPTConfig, keep_top, sample_tokens
+from test_sample import BASE, MASK, RULES, V, WRONG, Counting, Recorder, WrongStub, given, run
+
+CORRECTING = dict(correction_passes=3, correction_share=0.1, correction_reread=0.3)  # on 40 positions: 4 of 12+
+
+
+def stream(mode, unmasker=None, remasker=None, B=2, L=10, T=5, seed=0, fast=False, **kw):
+    """The Steps of generate()'s loop (as run() runs it, by the guide's rule unless kw says otherwise),
+    and the unmasking model's record of its inputs."""
+    unmasker = unmasker or Recorder()
+    g = torch.Generator().manual_seed(seed)
+    out = list(sample.steps(unmasker, remasker, batch_size=B, sequence_length=L, base_vocab_size=BASE,
+                            mask_token_id=MASK, wrong_token_id=WRONG, mode=mode, diffusion_iterations=T,
+                            generator=g, fast=fast, **{**sample.GUIDE_RULE, **kw}))
+    return out, unmasker
+
+
+def views(step):
+    """Every whole-batch view of a Step, by name."""
+    return {k: getattr(step, k) for k in ('tokens', 'masked', 'remasked', 'corrected', 'reread', 'score', 'read',
+                                         'given', 'ran', 'converged')}
+
+
+def same(a, b):
+    return a.shape == b.shape and torch.equal(a.isnan(), b.isnan()) and torch.equal(a.nan_to_num(), b.nan_to_num()) \
+        if a.is_floating_point() else torch.equal(a, b)
+
+
+# -----------------------------------------------------------------------------
+# the stream
+
+@pytest.mark.parametrize('correct', [False, True])
+@pytest.mark.parametrize('mode', sample.MODES)
+def test_the_fast_paths_stream_is_the_reference_loops(mode, correct):
+    torch.manual_seed(0)
+    cfg = GPTConfig(block_size=40, vocab_size=V, n_layer=1, n_head=2, n_embd=16)
+    u, r = Counting(cfg).eval(), Counting(cfg).eval()
+    kw = dict(unmasker=u, remasker=r, B=4, L=40, T=8, seed=3, threshold=0.13, fixed=given(4, 40),
+              **{**RULES['defaults'], **(CORRECTING if correct else {})})
+    plain, _ = stream(mode, fast=False, **kw)
+    fast, _ = stream(mode, fast=True, **kw)
+    assert len(plain) == len(fast) >= 2
+    for a, b in zip(plain, fast):
+        assert a.iteration == b.iteration and a.last == b.last
+        for name, view in views(a).items():
+            assert same(view, views(b)[name]), (mode, a.iteration, name)
+    assert plain[-1].last and not any(s.last for s in plain[:-1])
+    if correct:
+        assert any(s.corrected.any() for s in fast)  # the check saw corrections
+
+
+@pytest.mark.parametrize('correct', [False, True])
+@pytest.mark.parametrize('mode', sample.MODES)
+def test_each_step_is_what_the_models_saw_and_did(mode, correct):
+    """Step i's text with its re-masked positions as [MASK] is what the unmasking model reads at i+1
+    (with the re-read positions masked too); what it filled was [MASK] before; the last Step is
+    generate()'s output."""
+    B, L, T = 3, 40, 7
+    fixed = given(B, L)
+    kw = dict(B=B, L=L, T=T, seed=1, threshold=0.5, fixed=fixed, **{**RULES['defaults'],
+                                                                     **(CORRECTING if correct else {})})
+    p = torch.rand(B, L, generator=torch.Generator().manual_seed(0))
+    steps, u = stream(mode, remasker=WrongStub(p), **kw)
+    tokens, info, _ = run(mode, remasker=WrongStub(p), **kw)
+    assert torch.equal(steps[-1].tokens, tokens) and steps[-1].info['iterations'] == info['iterations'] == len(steps)
+    for i, step in enumerate(steps):
+        seen = u.inputs[i]
+        assert torch.equal(step.masked | step.reread, seen == MASK)
+        assert not (step.masked & step.reread).any() and (step.tokens < BASE).all()
+        assert torch.equal(step.tokens[~step.masked], torch.where(seen == MASK, step.tokens, seen)[~step.masked])
+        assert not (step.given & (step.remasked | step.reread)).any()
+        assert torch.equal(step.given, fixed >= 0)
+        if i + 1 < len(steps):
+            assert torch.equal(torch.where(step.remasked, MASK, step.tokens), torch.where(steps[i + 1].reread,
+                                                                                          step.tokens, u.inputs[i + 1]))
+            assert torch.equal(steps[i + 1].masked, step.remasked)
+    assert not steps[-1].remasked.any()
+    scored = [s for s in steps if not s.last]
+    if mode in sample.NEEDS_REMASKER:  # P([WRONG]) where a row ran, as the stub gave it
+        assert all(torch.allclose(s.score[s.ran], p[s.ran]) for s in scored if not s.score.isnan().all())
+    elif mode not in sample.CONFIDENCE:
+        assert all(s.score.isnan().all() for s in steps)
+    if correct:
+        corrected = [s for s in steps if s.corrected.any()]
+        assert corrected and all((s.corrected <= s.reread).all() and (s.corrected <= s.remasked).all()
+                                 for s in corrected)
+
+
+def test_threshold_steps_mark_the_rows_that_ran_and_converged():
+    first = torch.tensor([[0.0] * 6, [0.9] * 6])  # row 0 converges after iteration 1
+    steps, _ = stream('threshold', remasker=WrongStub(first, torch.full((2, 6), 0.9)), L=6, T=4, threshold=0.5)
+    assert [s.converged.tolist() for s in steps] == [[True, False]] * 4
+    assert [s.ran.tolist() for s in steps] == [[True, True]] + [[False, True]] * 3
+    assert steps[1].score[0].isnan().all() and not steps[1].masked[0].any()  # a row left alone shows nothing
+
+
+def test_generate_hands_every_step_to_watch_and_logs_from_the_same_stream():
+    seen, lines = [], []
+    tokens, info, _ = run('mixed', remasker=WrongStub(torch.rand(2, 10)), T=4, threshold=0.3,
+                          watch=seen.append, log=lines.append)
+    assert [s.iteration for s in seen] == [0, 1, 2, 3] and torch.equal(seen[-1].tokens, tokens)
+    assert len(lines) == 4 and lines[-1].endswith('; done') and 'by threshold' in lines[0]
+
+
+class Syncs:
+    """Counts the tensor methods that wait for the device (a host sync on CUDA) while it is on."""
+    METHODS = ('item', 'tolist', 'numpy', 'cpu', 'nonzero', '__bool__', '__int__', '__float__', '__index__')
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        for name in self.METHODS:
+            original = getattr(torch.Tensor, name)
+
+            def counted(*args, _original=original, **kw):
+                self.count += 1
+                return _original(*args, **kw)
+            monkeypatch.setattr(torch.Tensor, name, counted)
+
+
+@pytest.mark.parametrize('correct', [False, True])
+@pytest.mark.parametrize('mode', [m for m in sample.MODES if m != 'threshold'])
+def test_no_host_sync_per_iteration_when_nobody_watches(mode, correct, monkeypatch):
+    """Outside threshold mode (whose one sync an iteration finds the rows still running), the loop
+    never waits for the device: the syncs of a run do not grow with its iterations."""
+    torch.manual_seed(0)
+    cfg = GPTConfig(block_size=48, vocab_size=V, n_layer=1, n_head=2, n_embd=16)
+    u, r = Counting(cfg).eval(), Counting(cfg).eval()
+    syncs = Syncs(monkeypatch)
+    counts = []
+    for T in (4, 12):
+        syncs.count = 0
+        run(mode, unmasker=u, remasker=r, B=2, L=48, T=T, fast=True, threshold=0.2, fixed=given(2, 48),
+            **{**RULES['defaults'], **(CORRECTING if correct else {})})
+        counts.append(syncs.count)
+    assert counts[0] == counts[1] and counts[0] <= 4, counts
+
+
+# -----------------------------------------------------------------------------
+# self-correction
+
+def test_self_correction_rereads_and_corrects_its_shares_after_a_shortened_schedule():
+    B, L, T, C = 2, 40, 8, 3
+    steps, u = stream('fill_once', B=B, L=L, T=T, **{**CORRECTING, 'correction_passes': C})
+    S = T - C  # the schedule's iterations: fill-once keeps L/S a pass and is done after S
+    mode_counts = sample.fill_once_counts(L, S)
+    assert [int(s.masked[0].sum()) for s in steps[:S]] == [L] + mode_counts
+    for i, step in enumerate(steps):
+        rereads = i >= T - 1 - C and not step.last
+        kept = L - int(step.masked[0].sum())
+        assert step.reread.sum(dim=1).tolist() == [round(0.3 * kept) if rereads else 0] * B
+        assert step.corrected.sum(dim=1).tolist() == [round(0.1 * L) if rereads else 0] * B
+        if i >= S - 1:  # after the schedule only corrections are re-masked
+            assert torch.equal(step.remasked, step.corrected)
+        if rereads:  # the re-read tokens were read, not redrawn
+            assert not step.read[step.reread].isnan().any() and step.read[~step.reread].isnan().all()
+    assert len(u.inputs) == T  # every pass is one unmasking pass
+
+
+def test_self_correction_inside_keeps_the_whole_schedule():
+    B, L, T, C = 1, 40, 8, 3
+    steps, _ = stream('fill_once', B=B, L=L, T=T, **{**CORRECTING, 'correction_passes': C, 'correction_inside': True})
+    mode_counts = sample.fill_once_counts(L, T)
+    assert [int((s.remasked & ~s.corrected).sum()) for s in steps[:-1]] == mode_counts
+    assert [bool(s.reread.any()) for s in steps] == [i >= T - 1 - C for i in range(T - 1)] + [False]
+
+
+def test_self_correction_with_a_remasker_rests_the_remasker_after_the_schedule():
+    u, r = Recorder(), WrongStub(torch.rand(1, 40))
+    _, info, _ = run('schedule', unmasker=u, remasker=r, B=1, L=40, T=10, **CORRECTING)
+    assert info['unmasker_passes'].tolist() == [10] and info['remasker_passes'].tolist() == [10 - 3 - 1] == [r.calls]
+
+
+class PositionSure(Recorder):
+    """Sure of token 0 at the start (every position fills with 0), then at position j gives token 0
+    the probability of `later(j)`, a (V,) logits row."""
+
+    def __init__(self, later):
+        super().__init__()
+        self.later = later
+
+    def forward(self, idx):
+        self.inputs.append(idx.clone())
+        if len(self.inputs) == 1:
+            row = torch.full((V,), -9.0)
+            row[0] = 9.0
+            return row.expand(*idx.shape, V).clone(), None
+        rows = torch.stack([self.later(j) for j in range(idx.size(1))])  # (L, V)
+        return rows.expand(idx.size(0), -1, -1).clone(), None
+
+
+def _flat_or_wrong(j):
+    """Even positions: every real token as likely (P(0) = 0.2, nothing likelier: ambiguous). Odd: token
+    1 likelier than token 0 (P(0) = 0.3, P(1) = 0.7: wrong)."""
+    row = torch.full((V,), -math.inf)
+    if j % 2 == 0:
+        row[:BASE] = 0.0
+    else:
+        row[0], row[1] = math.log(0.3), math.log(0.7)
+    return row
+
+
+@pytest.mark.parametrize('by, parity', [('probability', 0), ('margin', 1)])
+def test_correction_by_probability_takes_the_least_likely_and_by_margin_the_furthest_below_the_best(by, parity):
+    """Fill-once over T - C = 2 passes: the first fills token 0 everywhere and keeps half; the second
+    (the correction pass) re-reads 0.9 of those and corrects round(0.1 * 80) = 8 of them."""
+    steps, _ = stream('fill_once', unmasker=PositionSure(_flat_or_wrong), B=1, L=80, T=3, temperature=0.0,
+                      correction_passes=1, correction_share=0.1, correction_reread=0.9, correction_by=by)
+    step = steps[1]
+    assert step.reread.sum() == 36 and (step.tokens[step.reread] == 0).all()
+    read = step.read[step.reread]
+    assert torch.allclose(read.unique(), torch.tensor([0.2, 0.3]))
+    chosen = step.corrected[0].nonzero().flatten().tolist()
+    assert len(chosen) == 8 and all(j % 2 == parity for j in chosen), (by, chosen)
+
+
+def test_correction_by_drawn_varies_with_the_seed_and_never_takes_a_token_not_reread():
+    picks = set()
+    for seed in range(6):
+        steps, _ = stream('fill_once', B=1, L=40, T=4, seed=seed, correction_by='drawn', **CORRECTING)
+        for s in steps:
+            assert (s.corrected <= s.reread).all()
+        picks.add(tuple(steps[-2].corrected[0].nonzero().flatten().tolist()))
+    assert len(picks) > 1
+
+
+def test_self_correction_never_rereads_given_tokens_and_threshold_rows_that_converge_keep_their_text():
+    B, L = 2, 24
+    fixed = given(B, L)
+    odd = torch.arange(L) % 2 == 1
+    half = torch.where(odd, 0.9, 0.0).expand(B, L)  # the odd positions are re-masked, the even kept
+    then = torch.stack([torch.zeros(L), torch.where(odd, 0.9, 0.0)])  # row 0 converges after iteration 2
+    steps, _ = stream('threshold', remasker=WrongStub(half, then), B=B, L=L, T=6, threshold=0.5, fixed=fixed,
+                      correction_passes=5, correction_share=0.2, correction_reread=0.5)
+    assert steps[1].converged.tolist() == [True, False]
+    assert steps[1].reread.all(dim=1).logical_not().all() and steps[1].reread.any(dim=1).all()
+    assert not steps[1].remasked[0].any()  # converged: its corrections are dropped, its text kept
+    assert steps[1].corrected[1].any() and (steps[1].corrected[1] <= ~odd).all()
+    for s in steps:
+        assert not (s.reread & (fixed >= 0)).any()
+
+
+@pytest.mark.parametrize('knob, value, message', [
+    ('correction_passes', 5, 'correction_passes must be an integer from 0 (off) to diffusion_iterations - 1 = 4'),
+    ('correction_passes', -1, 'correction_passes must be'),
+    ('correction_passes', 1.5, 'correction_passes must be'),
+    ('correction_share', 0.0, 'correction_share must be a share in (0, 1], got 0.0'),
+    ('correction_reread', 1.5, 'correction_reread must be a share in (0, 1], got 1.5'),
+    ('correction_by', 'worst', "unknown correction_by 'worst'"),
+    ('correction_inside', 1, 'correction_inside must be True or False'),
+    ('top_k', 0, 'top_k must be None (every token) or an integer of at least 1, got 0'),
+    ('top_k', True, 'top_k must be None'),
+    ('top_p', 0.0, 'top_p must be None (every token) or a probability in (0, 1], got 0.0'),
+    ('top_p', 1.01, 'top_p must be None'),
+])
+def test_bad_sampling_knobs_are_value_errors(knob, value, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run('fill_once', **{knob: value})
+
+
+# -----------------------------------------------------------------------------
+# top_k and top_p
+
+def test_keep_top_keeps_the_k_likeliest_and_the_nucleus():
+    logits = torch.log(torch.tensor([[0.5, 0.2, 0.15, 0.1, 0.05]]))
+    inf = -math.inf
+    assert keep_top(logits, 1.0, top_k=2).isinf().tolist() == [[False, False, True, True, True]]
+    assert keep_top(logits, 1.0, top_p=0.5).isinf().tolist() == [[False, True, True, True, True]]  # 0.5 reaches it
+    assert keep_top(logits, 1.0, top_p=0.6).isinf().tolist() == [[False, False, True, True, True]]
+    assert keep_top(logits, 1.0, top_p=0.01).isinf().tolist() == [[False, True, True, True, True]]  # always the top
+    assert torch.equal(keep_top(logits, 1.0), logits) and torch.equal(keep_top(logits, 1.0, top_k=5, top_p=1.0), logits)
+    flat = keep_top(logits, 100.0, top_p=0.5)  # at a high temperature the nucleus holds more tokens
+    assert flat.isinf().sum() == 2 and inf in flat
+
+
+@pytest.mark.parametrize('knobs, allowed', [(dict(top_k=2), {0, 1}), (dict(top_p=0.6), {0, 1}),
+                                            (dict(top_k=3, top_p=0.95), {0, 1, 2})])
+def test_sampling_with_top_k_and_top_p_draws_only_the_kept_tokens_in_their_proportions(knobs, allowed):
+    p = torch.tensor([0.5, 0.2, 0.15, 0.1, 0.05])
+    logits = torch.cat([p.log(), torch.zeros(V - BASE)]).expand(400, 50, V)
+    draws = sample_tokens(logits, BASE, 1.0, torch.Generator().manual_seed(0), **knobs).flatten()
+    freq = torch.bincount(draws, minlength=BASE).double() / draws.numel()
+    assert set(draws.unique().tolist()) == allowed
+    kept = torch.tensor([k in allowed for k in range(BASE)])
+    assert torch.allclose(freq, torch.where(kept, p, 0.0).double() / p[kept].sum(), atol=0.01)
+
+
+@pytest.mark.parametrize('mode', sample.MODES)
+def test_top_k_and_top_p_reach_every_modes_fills(mode):
+    row = torch.tensor([0.0, 0.1, 0.2, 0.3, 0.4, -9.0, -9.0, -9.0])  # token 4 the likeliest, 0 the least
+    tokens, _, _ = run(mode, unmasker=Recorder(row), remasker=WrongStub(torch.rand(2, 30)), L=30, T=5,
+                       threshold=0.5, top_k=2, **CORRECTING)
+    assert set(tokens.unique().tolist()) <= {3, 4}
+    tokens, _, _ = run(mode, unmasker=Recorder(row), remasker=WrongStub(torch.rand(2, 30)), L=30, T=5,
+                       threshold=0.5, top_p=0.01)
+    assert (tokens == 4).all()
