@@ -295,7 +295,7 @@ def remasker_scores(remasker, chunks, task, generator, batch_size):
     remasking batches exactly as train.py makes them, with task.corrupt."""
     scores, labels = [], []
     for i in range(0, chunks.size(0), batch_size):
-        x, y = train.remasking_batch(chunks[i:i + batch_size], generator, task)
+        x, y, _ = train.remasking_batch(chunks[i:i + batch_size], generator, task)
         logits, _ = remasker(x)
         scores.append(wrong_probability(logits, task.wrong_token_id).flatten().cpu())
         labels.append((y == task.wrong_token_id).flatten().cpu())

@@ -85,7 +85,7 @@ use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/
 correction_passes = 0  # of the diffusion_iterations, how many re-read and correct (the last ones before the final fill); 0 = off (the guide)
 correction_share = 0.01  # share of the positions to generate re-masked by each correction pass
 correction_reread = 0.15  # share of the kept tokens masked and re-read by each correction pass
-correction_by = 'probability'  # which re-read tokens are corrected: 'probability' (the least likely) | 'margin' (the furthest below the likeliest token there) | 'drawn' (in proportion to 1 - P)
+correction_by = 'probability'  # which re-read tokens are corrected: 'probability' (the least likely) | 'margin' (the furthest below the likeliest token there) | 'drawn' (in proportion to 1 - P); 'remasker': no re-read, the kept tokens of highest P([WRONG]) under the remasking model (a pass of it)
 correction_inside = False  # False: the mode's schedule ends correction_passes iterations early and they correct after it; True: they correct inside its last iterations (threshold mode: always inside)
 # given text (beyond the guide; both never changed or re-masked; FILE:path reads the text from a file)
 start = ''  # a prompt at the beginning of every sample (nanoGPT's knob); sequence_length counts it; '' = all [MASK]
@@ -104,7 +104,7 @@ SCHEDULES = ('linear', 'exponential')
 MIXED_DEFAULT_THRESHOLD = 0.01  # the guide's "moderate" threshold for mixed-mode candidates
 GUIDE_RULE = {'random_from': 'all', 'selection_temperature': 0.0, 'max_remask_kept': None,
               'correction_passes': 0}  # the guide's literal choice
-CORRECTION_BY = ('probability', 'margin', 'drawn')
+CORRECTION_BY = ('probability', 'margin', 'drawn', 'remasker')
 
 
 # -----------------------------------------------------------------------------
@@ -209,7 +209,8 @@ RANKED = ('schedule', 'mixed', 'confidence', 'fill_once_confidence')  # the mode
 CAPPED = tuple(m for m in RANKED if m not in FILL_ONCE)  # max_remask_kept's modes (fill-once never re-masks a kept token)
 _USED_BY = {'random_from': ('random', 'mixed'), 'selection_temperature': RANKED,
             'max_remask_kept': CAPPED}  # knobs beyond the guide, the modes that use them
-_DEFAULTS = {k: globals()[k] for k in _USED_BY}
+_CORRECTION_KNOBS = ('correction_share', 'correction_reread', 'correction_by', 'correction_inside')
+_DEFAULTS = {k: globals()[k] for k in (*_USED_BY, *_CORRECTION_KNOBS)}
 RANDOM_FROM = ('all', 'filled')  # where the random part of a count is drawn from (random and mixed modes)
 NEEDS_REMASKER = ('schedule', 'threshold', 'mixed')
 
@@ -573,6 +574,11 @@ def correction_rank(logp, best, by, generator):
     return ranking(1 - logp.exp(), 1.0, generator)
 
 
+def needs_remasker(s):
+    """Whether sampling by s runs a remasking model: its mode's choice, or self-correction by it."""
+    return s.mode in NEEDS_REMASKER or (s.correction_passes > 0 and s.correction_by == 'remasker')
+
+
 def _only_new(s, kept_cap):
     """Whether the mode's choice can only take tokens just filled (then a self-correction, which takes
     kept tokens, never overlaps it, and the next iteration's [MASK]s are known in number)."""
@@ -589,8 +595,9 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
     s = sampling(settings, **knobs)
     check_settings(s, batch_size=batch_size)
     mode = s.mode
-    if mode in NEEDS_REMASKER and remasking_model is None:
-        raise ValueError(f"{mode} mode needs a remasking model")
+    if needs_remasker(s) and remasking_model is None:
+        raise ValueError(f"{mode} mode needs a remasking model" if mode in NEEDS_REMASKER else
+                         "correction_by='remasker' needs a remasking model")
     device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) \
         else (generator.device if generator is not None else torch.device('cpu'))
     B, L, T = batch_size, s.sequence_length, s.diffusion_iterations
@@ -650,8 +657,9 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
         # schedule's counts and the corrections), the unmasking model is asked for logits there only,
         # (b, n, V), a static shape.
         n_masked = counts[i] + corrections if same and counts is not None and corrections is not None else None
+        correcting = C and T - 1 - C <= i < T - 1
         reread, n_read, read, best, model_input = None, 0, None, None, x
-        if C and T - 1 - C <= i < T - 1:  # self-correction: mask a share of the kept tokens for this pass
+        if correcting and s.correction_by != 'remasker':  # self-correction: mask a share of the kept tokens for this pass
             kept = ~masked if allowed is None else allowed & ~masked
             n_read = round(s.correction_reread * (to_generate[0] - n_masked)) if n_masked is not None else \
                 (s.correction_reread * kept.sum(dim=1)).round().long()
@@ -695,11 +703,20 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
             converged_at = converged_at.index_put((at,), torch.where(newly, i + 1, converged_at[at]))
             converged = converged.index_put((at,), newly)
         corrected = None
-        if reread is not None:  # self-correction: the worst of the re-read tokens are drawn again next pass
-            candidates = reread & ~chosen if newly is None else reread & ~chosen & ~newly[:, None]
-            n = min(to_correct, n_read) if isinstance(to_correct, int) and isinstance(n_read, int) else \
-                torch.minimum(torch.as_tensor(to_correct, device=device), torch.as_tensor(n_read, device=device))
-            rank = correction_rank(read, best, s.correction_by, generator)
+        if correcting:  # self-correction: the worst of the re-read (or judged) kept tokens are drawn again next pass
+            if reread is None:  # by the remasker: every kept token is a candidate
+                if p_wrong is None or mode in CONFIDENCE:
+                    p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)
+                    passes[1, ran] += 1
+                    finite &= ~p_wrong.isnan().any()
+                pool = (~masked if allowed is None else allowed & ~masked)
+                n_pool, rank = (to_generate[0] - n_masked if n_masked is not None else pool.sum(dim=1)), p_wrong
+            else:
+                pool, n_pool = reread, n_read
+                rank = correction_rank(read, best, s.correction_by, generator)
+            candidates = pool & ~chosen if newly is None else pool & ~chosen & ~newly[:, None]
+            n = min(to_correct, n_pool) if isinstance(to_correct, int) and isinstance(n_pool, int) else \
+                torch.minimum(torch.as_tensor(to_correct, device=device), torch.as_tensor(n_pool, device=device))
             corrected = top_n(torch.where(candidates, rank, -math.inf), n) & candidates
             active = torch.where(corrected, mask_token_id, active)
             corrections = n if isinstance(n, int) and (only_new or i >= S - 1) else None
@@ -755,6 +772,8 @@ def generate(unmasking_model, remasking_model=None, settings=None, *, batch_size
         their probability under the unmasking model; the input is restored and, after the mode's
         own choice, round(correction_share * G) of them ranked by correction_by (correction_rank)
         are re-masked too, to be drawn again by the next pass. Each pass is still one unmasking pass.
+        correction_by='remasker' re-reads nothing: the remasking model judges every kept token (a
+        remasker pass) and those of highest P([WRONG]) are corrected.
         correction_inside=False: the mode's schedule runs over the first T - C iterations (its last
         is the first correction) and the remasker rests after it; True: over all T, beside the
         corrections (threshold mode has no schedule: always so, and a converging row is left as it is).
@@ -822,7 +841,8 @@ def iteration_line(step):
         by_threshold = (chosen & (p_wrong > s.threshold)).sum().item()
         line += f" ({by_threshold} by threshold, {chosen.sum().item() - by_threshold} at random)"
     if step._corrected is not None:
-        line += f" ({step._corrected.sum().item()} corrected of {step._reread.sum().item()} re-read)"
+        line += f" ({step._corrected.sum().item()} corrected" + \
+            (f" of {step._reread.sum().item()} re-read)" if step._reread is not None else " by the remasker)")
     if s.mode == 'threshold':
         line += f" | converged {step.converged.sum().item()}/{step.converged.numel()}"
     return line
@@ -932,7 +952,9 @@ def main():
     whole_template = bool(template) and None not in template_pieces(template)
 
     t0 = time.perf_counter()
-    remasker_name = remasking_checkpoint_name if mode in NEEDS_REMASKER else None
+    if needs_remasker(settings) and not remasking_checkpoint_name:
+        raise ValueError("correction_by='remasker' needs a remasking model: set remasking_checkpoint_name")
+    remasker_name = remasking_checkpoint_name if needs_remasker(settings) else None
     unmasker, u, remasker, r = load_models(checkpoint_name, remasker_name, out_dir=out_dir, device=dev, dtype=dtype,
                                            sequence_length=sequence_length)
     tokenizer = build_tokenizer(u['tokenizer'])
@@ -969,6 +991,13 @@ def main():
             mode_desc += "; only from the tokens just filled (a kept token stays)"
         elif capped:
             mode_desc += f"; at most {max_remask_kept:g} of the positions to generate re-masked from tokens kept earlier"
+        if correction_passes:
+            S = diffusion_iterations - (0 if correction_inside or mode == 'threshold' else correction_passes)
+            what = "the remasking model's highest P([WRONG]) among the kept tokens" if correction_by == 'remasker' else \
+                f"{correction_share:g} of them a pass from {correction_reread:g} of the kept tokens re-read, by {correction_by}"
+            where_ = f"inside the last {correction_passes} iterations" if S == diffusion_iterations else \
+                f"after the schedule ends at iteration {S}"
+            mode_desc += f"; self-correction {where_}: {what}"
         log(f"mode: {mode} ({mode_desc})")
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
@@ -976,11 +1005,15 @@ def main():
         for knob, modes in _USED_BY.items():
             if globals()[knob] != _DEFAULTS[knob] and mode not in modes:
                 log(f"note: {knob}={globals()[knob]!r} is not used: only {', '.join(modes)} modes use it")
+        for knob in _CORRECTION_KNOBS:
+            if globals()[knob] != _DEFAULTS[knob] and not correction_passes:
+                log(f"note: {knob}={globals()[knob]!r} is not used: correction_passes=0 (no self-correction)")
         where = f"{world} processes, {dev.split(':')[0]}" if world > 1 else dev
         log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker is not None else 'none'} | "
             f"device {where} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")
+        nucleus = (f", top_k {top_k}" if top_k is not None else '') + (f", top_p {top_p}" if top_p is not None else '')
         log(f"{num_samples} sample(s) of {length} tokens, {diffusion_iterations} iterations"
-            f"{' at most' if mode == 'threshold' else ''}, temperature {temperature}, seed {seed}, "
+            f"{' at most' if mode == 'threshold' else ''}, temperature {temperature}{nucleus}, seed {seed}, "
             f"batch_size {bs}")
         if fixed is not None:
             given = sum(t >= 0 for t in fixed)

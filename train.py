@@ -34,7 +34,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from configurator import configure, knobs, run_main
 from model import (DTYPES, GPT, GPTConfig, load_checkpoint, matmul_peak, save_checkpoint, special_token_ids,
                    wrong_probability)
-from sample import fill, top_n
+from sample import MODES, NEEDS_REMASKER, fill, generate, top_n
 
 # -----------------------------------------------------------------------------
 # I/O
@@ -65,9 +65,16 @@ pad_vocab_to = 1  # round the vocabulary (characters + [MASK] + [WRONG]) up to a
 training_type = 'unmasking'  # 'unmasking' | 'remasking' | 'autoregressive' (OBJECTIVES)
 fully_masked_fraction = 0.01  # unmasking: share of sequences masked entirely, on top of the uniform draw
 loss_weighting = 'token'  # unmasking: 'token' = mean over every masked position of the batch | 'sequence' = each sequence's mean, then their mean (the NELBO)
-max_corrupted = 1.0  # remasking: each sequence's corrupted share is uniform on [0, max_corrupted] (1.0: any share)
-remasking_corruption = 'random'  # remasking: 'random' (uniform characters) | 'model' (unmasking_checkpoint's samples)
-unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # 'model' corruption: the frozen unmasking model (a path)
+remasking_target = 'corrupted'  # remasking: what [WRONG] means (TARGETS): 'corrupted' (the corruption changed the character) | 'loo' (the unmasking model re-reading it) | 'critic' (the sampler wrote it)
+max_corrupted = 1.0  # remasking, 'corrupted': each sequence's corrupted share is uniform on [0, max_corrupted] (1.0: any share)
+remasking_corruption = 'random'  # remasking, 'corrupted': 'random' (uniform characters) | 'model' (unmasking_checkpoint's samples)
+unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # the frozen unmasking model of the 'model' corruption, of 'loo' and of the sampler's texts (a path)
+loo_reread = 0.15  # 'loo': the share of each sequence masked for the unmasking model to re-read (the loss is taken there)
+loo_score = 'margin'  # 'loo': the [WRONG] target at a re-read token: 'probability' (1 - P(token)) | 'margin' (1 - P(token) / P(the likeliest token))
+pool_size = 256  # 'loo', 'critic': texts of the project's own sampler, written at the start of the run (0: none)
+pool_mode = 'fill_once_confidence'  # the sampler that writes them (a sample.MODES mode that needs no remasker), at its defaults
+pool_iterations = 59  # its diffusion_iterations
+pool_share = 0.5  # 'loo': the share of sequences drawn from the sampler's texts (the rest is real text); 'critic': of sequences holding a span of them
 # AdamW optimizer
 learning_rate = 1e-3  # peak learning rate
 max_iters = 5000  # optimizer steps in all; the run ends with an evaluation at max_iters
@@ -92,8 +99,9 @@ _knobs = knobs(globals())  # the names above: what --key=value, config files and
 
 
 # -----------------------------------------------------------------------------
-# the objectives: each turns a batch of text into (x, y), the model's input and targets, y = -1
-# where no loss is taken
+# the objectives: each turns a batch of text into (x, y, w), the model's input, its targets (y = -1
+# where no loss is taken) and None, or for a soft target a weight w (B, T) in [0, 1] that puts that
+# much of the target on [WRONG] and the rest on y
 
 @dataclass
 class Task:
@@ -102,9 +110,14 @@ class Task:
     mask_token_id: int
     wrong_token_id: int
     fully_masked_fraction: float = 0.0  # unmasking
-    corrupt: object = None  # remasking: one of CORRUPTIONS
-    max_corrupted: float = 1.0  # remasking: the corrupted share is uniform on [0, max_corrupted]
-    unmasker: object = None  # the 'model' corruption's frozen unmasking model
+    target: str = 'corrupted'  # remasking: one of TARGETS
+    corrupt: object = None  # remasking, 'corrupted': one of CORRUPTIONS
+    max_corrupted: float = 1.0  # remasking, 'corrupted': the corrupted share is uniform on [0, max_corrupted]
+    unmasker: object = None  # the frozen unmasking model of the 'model' corruption and of 'loo'
+    pool: object = None  # 'loo', 'critic': (N, >= T) long, texts of the project's own sampler (sampler_pool)
+    pool_share: float = 0.5  # 'loo', 'critic': the share of sequences that draw on the pool
+    loo_reread: float = 0.15  # 'loo': the share of each sequence re-read
+    loo_score: str = 'margin'  # 'loo': 'probability' | 'margin'
 
 
 def random_positions(counts, length, generator):
@@ -125,13 +138,17 @@ def unmasking_batch(chunk, generator, task):
     k = torch.randint(1, T + 1, (B,), device=clean.device, generator=generator)
     full = torch.rand(B, device=clean.device, generator=generator) < task.fully_masked_fraction
     masked = random_positions(torch.where(full, T, k), T, generator)
-    return torch.where(masked, task.mask_token_id, clean), torch.where(masked, clean, -1)
+    return torch.where(masked, task.mask_token_id, clean), torch.where(masked, clean, -1), None
 
 
 def remasking_batch(chunk, generator, task):
+    """A remasker's batch: the text it judges and what [WRONG] means there, by task.target (TARGETS)."""
+    return TARGETS[task.target](chunk[:, :-1], generator, task)
+
+
+def corrupted_target(clean, generator, task):
     """Corrupt a share t of each sequence (task.corrupt); predict [WRONG] where a character changed,
     the character itself elsewhere."""
-    clean = chunk[:, :-1]
     B, T = clean.shape
     # t ~ U[0, max_corrupted) and a count uniform on {0..round(max_corrupted T)}; clean sequences
     # (count 0) are included on purpose, since the sampler needs a re-masker that flags nothing in
@@ -139,33 +156,112 @@ def remasking_batch(chunk, generator, task):
     k = torch.randint(0, round(task.max_corrupted * T) + 1, (B,), device=clean.device, generator=generator)
     x = task.corrupt(clean, random_positions(k, T, generator), generator, task)
     # [WRONG] only where the character really changed: a replacement can equal the original
-    return x, torch.where(x != clean, task.wrong_token_id, clean)
+    return x, torch.where(x != clean, task.wrong_token_id, clean), None
+
+
+def from_pool(clean, generator, task):
+    """(B, T) rows of the sampler's texts (task.pool, drawn at random), one for each row of clean."""
+    pick = torch.randint(task.pool.size(0), (clean.size(0),), device=clean.device, generator=generator)
+    return task.pool[pick, :clean.size(1)]
+
+
+@torch.no_grad()
+def loo_target(clean, generator, task):
+    """Leave-one-out distillation (informed correctors, Zhao et al. 2024): the text is the sampler's
+    own (a share pool_share of the sequences) or real; a share loo_reread of each is masked and the
+    frozen unmasking model reads it, as self-correction re-reads; there the target is [WRONG] with
+    weight w and the token itself with 1 - w, where w = 1 - P(token) ('probability') or 1 -
+    P(token) / P(the likeliest token) ('margin', which a valid but rare token, as likely as the
+    others there, does not raise). The remasker learns in one pass what the re-reading knows."""
+    B, T = clean.shape
+    sampler = torch.rand(B, device=clean.device, generator=generator) < task.pool_share
+    x = torch.where(sampler[:, None], from_pool(clean, generator, task), clean)
+    read = random_positions(torch.full((B,), round(task.loo_reread * T), device=clean.device), T, generator)
+    logits, _ = task.unmasker(torch.where(read, task.mask_token_id, x))
+    logits = logits[..., :task.base_vocab_size].float()
+    logp = logits.log_softmax(dim=-1)
+    own = logp.gather(-1, x[..., None]).squeeze(-1)
+    w = 1 - own.exp() if task.loo_score == 'probability' else 1 - (own - logp.max(dim=-1).values).exp()
+    return x, torch.where(read, x, -1), torch.where(read, w.clamp(0, 1), 0.0)
+
+
+def critic_target(clean, generator, task):
+    """A sampler-outcome critic (kin of EDLM's real-against-model energy, Xu et al. 2024): a share
+    pool_share of the sequences hold one span of a text of the project's own sampler, at the same
+    positions (its length a uniform share of the sequence, or the whole sequence a quarter of the
+    time); the target is [WRONG] where the sampler's character stands (where it differs from the
+    real one), the character itself elsewhere. On real text nothing is [WRONG], by construction."""
+    B, T = clean.shape
+    dev = clean.device
+    has = torch.rand(B, device=dev, generator=generator) < task.pool_share
+    whole = torch.rand(B, device=dev, generator=generator) < 0.25
+    n = torch.where(whole, T, torch.randint(1, T + 1, (B,), device=dev, generator=generator))
+    start = (torch.rand(B, device=dev, generator=generator) * (T - n + 1)).long()
+    pos = torch.arange(T, device=dev)
+    span = has[:, None] & (pos >= start[:, None]) & (pos < (start + n)[:, None])
+    x = torch.where(span, from_pool(clean, generator, task), clean)
+    return x, torch.where(x != clean, task.wrong_token_id, clean), None
+
+
+TARGETS = {'corrupted': corrupted_target, 'loo': loo_target, 'critic': critic_target}
+LOO_SCORES = ('probability', 'margin')
+POOLED = ('loo', 'critic')  # the targets that read the sampler's texts
 
 
 def autoregressive_batch(chunk, generator, task):
     """Next-character prediction."""
-    return chunk[:, :-1].contiguous(), chunk[:, 1:].contiguous()
+    return chunk[:, :-1].contiguous(), chunk[:, 1:].contiguous(), None
 
 
 OBJECTIVES = {'unmasking': unmasking_batch, 'remasking': remasking_batch, 'autoregressive': autoregressive_batch}
 
 
-# how the cross-entropy at the positions with a target (y != -1) becomes one loss
+# how the cross-entropy at the positions with a target (y != -1) becomes one loss; with a soft
+# target w, each position's loss is (1 - w) * CE(y) + w * CE([WRONG])
 
-def token_mean_loss(logits, y):
+def _soft(nll, logits, y, w, wrong_token_id):
+    """(B, T) losses at positions with a target: the hard ones (w None), or mixed with [WRONG]'s."""
+    if w is None:
+        return nll
+    nll_wrong = -logits.float().log_softmax(dim=-1)[..., wrong_token_id]
+    return torch.where(y != -1, (1 - w) * nll + w * nll_wrong, 0.0)
+
+
+def token_mean_loss(logits, y, w=None, wrong_token_id=None):
     """The mean over every position of the batch with a target: a sequence counts by how many it has
     (for unmasking, a heavily masked sequence counts more)."""
-    return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-1)
+    if w is None:
+        return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-1)
+    nll = F.cross_entropy(logits.float().transpose(1, 2), y, ignore_index=-1, reduction='none')
+    return _soft(nll, logits, y, w, wrong_token_id).sum() / (y != -1).sum().clamp(min=1)
 
 
-def sequence_mean_loss(logits, y):
+def sequence_mean_loss(logits, y, w=None, wrong_token_id=None):
     """The mean over sequences of each one's mean over its positions with a target: with exact mask
     counts uniform on 1..T, the masked-diffusion bound (NELBO) per token that eval.py measures."""
     nll = F.cross_entropy(logits.float().transpose(1, 2), y, ignore_index=-1, reduction='none')  # (B, T)
+    nll = _soft(nll, logits, y, w, wrong_token_id)
     return (nll.sum(dim=1) / (y != -1).sum(dim=1).clamp(min=1)).mean()
 
 
 LOSSES = {'token': token_mean_loss, 'sequence': sequence_mean_loss}
+
+
+@torch.no_grad()
+def sampler_pool(unmasker, n, length, task, mode, iterations, batch_size, generator, log=None):
+    """(n, length) long: texts written by the project's own sampler (sample.generate in mode, at its
+    defaults and iterations) with the frozen unmasking model, batch_size at a time."""
+    texts, t0 = [], time.time()
+    for i in range(0, n, batch_size):
+        b = min(batch_size, n - i)
+        tokens, _ = generate(unmasker, batch_size=b, sequence_length=length, base_vocab_size=task.base_vocab_size,
+                             mask_token_id=task.mask_token_id, wrong_token_id=task.wrong_token_id, mode=mode,
+                             diffusion_iterations=iterations, generator=generator)
+        texts.append(tokens)
+    if log:
+        log(f"the sampler's texts: {n} of {length} characters, {mode} with {iterations} iterations, "
+            f"{time.time() - t0:.1f}s")
+    return torch.cat(texts)
 
 
 # the corruptions of remasking: each replaces the picked positions (B, T) bool of clean (B, T)
@@ -212,6 +308,21 @@ def check_knobs():
                          f"{', '.join(CORRUPTIONS)}")
     if not (isinstance(max_corrupted, (int, float)) and 0.0 < max_corrupted <= 1.0):
         raise ValueError(f"max_corrupted must be a share in (0, 1], got {max_corrupted!r}")
+    if remasking_target not in TARGETS:
+        raise ValueError(f"unknown remasking_target {remasking_target!r}; choose one of {', '.join(TARGETS)}")
+    if loo_score not in LOO_SCORES:
+        raise ValueError(f"unknown loo_score {loo_score!r}; choose one of {', '.join(LOO_SCORES)}")
+    for name, v in (('loo_reread', loo_reread), ('pool_share', pool_share)):
+        if not (isinstance(v, (int, float)) and 0.0 < v <= 1.0):
+            raise ValueError(f"{name} must be a share in (0, 1], got {v!r}")
+    if training_type == 'remasking' and remasking_target in POOLED and not (isinstance(pool_size, int) and pool_size >= 1):
+        raise ValueError(f"remasking_target={remasking_target!r} reads the sampler's texts: pool_size must be at least "
+                         f"1, got {pool_size!r}")
+    if pool_mode not in MODES or pool_mode in NEEDS_REMASKER:
+        raise ValueError(f"pool_mode must be a mode that needs no remasker ({', '.join(m for m in MODES if m not in NEEDS_REMASKER)}), "
+                         f"got {pool_mode!r}")
+    if not (isinstance(pool_iterations, int) and pool_iterations >= 1):
+        raise ValueError(f"pool_iterations must be an integer of at least 1, got {pool_iterations!r}")
     if init_from not in ('scratch', 'resume') and not os.path.isfile(init_from):
         raise ValueError(f"init_from={init_from!r} is neither 'scratch', 'resume' nor an existing checkpoint file")
     if dtype not in DTYPES:
@@ -229,12 +340,22 @@ def check_knobs():
                              f"lower block_size")
 
 
+def needs_unmasker():
+    """Whether this run reads the frozen unmasking model (and which knob asks for it)."""
+    if training_type != 'remasking':
+        return None
+    if remasking_target in POOLED:
+        return f"remasking_target={remasking_target!r}"
+    return f"remasking_corruption={remasking_corruption!r}" if remasking_corruption == 'model' else None
+
+
 def load_unmasker(tokenizer, mask_token_id, device):
-    """The 'model' corruption's frozen unmasking model, checked against this run's data."""
+    """The frozen unmasking model of the 'model' corruption, 'loo' and the sampler's texts, checked
+    against this run's data."""
     try:
         unmasker, info = load_checkpoint(unmasking_checkpoint, device=device)
     except (FileNotFoundError, ValueError) as e:
-        raise ValueError(f"remasking_corruption={remasking_corruption!r} needs unmasking_checkpoint: {e}") from None
+        raise ValueError(f"{needs_unmasker()} needs unmasking_checkpoint: {e}") from None
     if info['training_type'] != 'unmasking':
         raise ValueError(f"unmasking_checkpoint {unmasking_checkpoint} has training_type "
                          f"{info['training_type']!r}, not 'unmasking'")
@@ -261,7 +382,8 @@ def init_model(vocab_size, tokenizer, resume_path, device, log):
             model, info = load_checkpoint(init_from, device=device)
         except (FileNotFoundError, ValueError) as e:
             raise ValueError(f"cannot start from init_from={init_from!r}: {e}") from None
-        if info['training_type'] != training_type or info['tokenizer'] != tokenizer:
+        kin = info['training_type'] == training_type or (info['training_type'], training_type) == ('unmasking', 'remasking')
+        if not kin or info['tokenizer'] != tokenizer:  # a remasker may start from an unmasking model (PRISM-style)
             raise ValueError(f"init_from={init_from!r} is a {info['training_type']!r} model of another vocabulary or "
                              f"objective than this {training_type!r} run on {data_dir}")
         log(f"starting from the weights of {init_from}: {info['model_args']}")
@@ -325,16 +447,20 @@ def main(argv):
     tokenizer = {'type': 'char', 'chars': chars}
     mask_token_id, wrong_token_id, vocab_size = special_token_ids(len(chars), pad_to=pad_vocab_to)
     task = Task(base_vocab_size=len(chars), mask_token_id=mask_token_id, wrong_token_id=wrong_token_id,
-                fully_masked_fraction=fully_masked_fraction, max_corrupted=max_corrupted)
-    if training_type == 'remasking':
-        task.corrupt = CORRUPTIONS[remasking_corruption]
-        if remasking_corruption == 'model':
-            task.unmasker = load_unmasker(tokenizer, mask_token_id, dev)
-            if compile:
-                task.unmasker = torch.compile(task.unmasker)
+                fully_masked_fraction=fully_masked_fraction, target=remasking_target, max_corrupted=max_corrupted,
+                corrupt=CORRUPTIONS[remasking_corruption], pool_share=pool_share, loo_reread=loo_reread,
+                loo_score=loo_score)
+    log(f"{training_type}{f' ({remasking_target})' if training_type == 'remasking' else ''}: {tokens_per_iter:,} "
+        f"tokens per iteration ({accumulation} x {world} x {batch_size} x {block_size})")
+    if needs_unmasker():
+        unmasker = load_unmasker(tokenizer, mask_token_id, dev)
+        if training_type == 'remasking' and remasking_target in POOLED:  # the sampler's texts, the same on a resume
+            pool_gen = torch.Generator(device=dev).manual_seed(int(np.random.SeedSequence([seed, 3, rank]).generate_state(1)[0]))
+            with ctx:
+                task.pool = sampler_pool(unmasker, pool_size, block_size, task, pool_mode, pool_iterations, batch_size,
+                                         pool_gen, log)
+        task.unmasker = torch.compile(unmasker) if compile else unmasker
     make_batch = OBJECTIVES[training_type]
-    log(f"{training_type}: {tokens_per_iter:,} tokens per iteration "
-        f"({accumulation} x {world} x {batch_size} x {block_size})")
 
     def generators(*key):
         """A CPU generator (batch offsets) and a device generator (masks, corruption), seeded by key."""
@@ -400,13 +526,13 @@ def main(argv):
             losses = torch.zeros(eval_iters)
             hits = torch.zeros(3, dtype=torch.long, device=dev)  # true positives, flagged, actual
             for k in range(eval_iters):
-                x, y = get_batch(split, *gens)
+                x, y, w = get_batch(split, *gens)
                 with ctx:
                     logits, _ = raw_model(x)
-                losses[k] = loss_of(logits, y).item()
+                losses[k] = loss_of(logits, y, w, wrong_token_id).item()
                 if training_type == 'remasking':
-                    flagged = wrong_probability(logits, wrong_token_id) > 0.5
-                    actual = y == wrong_token_id
+                    flagged = (wrong_probability(logits, wrong_token_id) > 0.5) & (y != -1)
+                    actual = y == wrong_token_id if w is None else (y != -1) & (w > 0.5)
                     hits += torch.stack([(flagged & actual).sum(), flagged.sum(), actual.sum()])
             out[split] = losses.mean().item()
             if training_type == 'remasking':
@@ -424,7 +550,7 @@ def main(argv):
                         best_val_loss=None if math.isinf(best_val_loss) else best_val_loss, **kwargs)
 
     # training loop: iter_num counts the optimizer steps applied to the weights
-    x, y = train_batch(iter_num, 0)
+    x, y, w = train_batch(iter_num, 0)
     t0, iter0 = time.time(), iter_num  # step timings: wall time per iteration since (t0, iter0)
     profiler, first_iter = None, iter_num
     while True:
@@ -466,9 +592,9 @@ def main(argv):
                 model.require_backward_grad_sync = micro_step == accumulation - 1
             with ctx:
                 logits, _ = model(x)
-                loss = loss_of(logits, y) / accumulation
+                loss = loss_of(logits, y, w, wrong_token_id) / accumulation
             # the next batch, while the device works on this one
-            x, y = train_batch(*((iter_num, micro_step + 1) if micro_step + 1 < accumulation else (iter_num + 1, 0)))
+            x, y, w = train_batch(*((iter_num, micro_step + 1) if micro_step + 1 < accumulation else (iter_num + 1, 0)))
             scaler.scale(loss).backward()
         if grad_clip != 0.0:
             scaler.unscale_(optimizer)

@@ -303,3 +303,21 @@ def test_top_k_and_top_p_reach_every_modes_fills(mode):
     tokens, _, _ = run(mode, unmasker=Recorder(row), remasker=WrongStub(torch.rand(2, 30)), L=30, T=5,
                        threshold=0.5, top_p=0.01)
     assert (tokens == 4).all()
+
+
+def test_correction_by_the_remasker_takes_the_kept_tokens_it_finds_most_wrong_at_a_pass_each():
+    B, L, T = 1, 40, 6
+    p = torch.linspace(0.01, 0.9, L).expand(B, L)  # the later a position, the more wrong it looks
+    r = WrongStub(p)
+    steps, _ = stream('fill_once', remasker=r, B=B, L=L, T=T, correction_passes=2, correction_share=0.1,
+                      correction_by='remasker')
+    assert r.calls == 2  # the fill-once schedule uses no remasker: only the two correction passes do
+    for step in steps[T - 3:T - 1]:
+        assert not step.reread.any()
+        kept_before = ~step.masked
+        top = torch.where(kept_before, p, -1.0).topk(4).indices  # 10% of 40: the kept tokens ranked highest
+        assert set(step.corrected[0].nonzero().flatten().tolist()) == set(top[0].tolist())
+    _, info, _ = run('fill_once', remasker=WrongStub(p), B=B, L=L, T=T, correction_passes=2, correction_by='remasker')
+    assert info['remasker_passes'].tolist() == [2] and info['unmasker_passes'].tolist() == [T]
+    with pytest.raises(ValueError, match="correction_by='remasker' needs a remasking model"):
+        run('fill_once', correction_passes=2, correction_by='remasker')

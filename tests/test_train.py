@@ -169,7 +169,7 @@ def test_random_positions_have_exactly_the_count_of_each_row_and_vary():
 
 def test_unmasking_batch_masks_an_exact_count_and_predicts_the_originals_there():
     chunk = torch.randint(0, 5, (64, 17), generator=torch.Generator().manual_seed(1))
-    x, y = train.unmasking_batch(chunk, torch.Generator().manual_seed(2), train.Task(**TASK, fully_masked_fraction=0.5))
+    x, y, _ = train.unmasking_batch(chunk, torch.Generator().manual_seed(2), train.Task(**TASK, fully_masked_fraction=0.5))
     masked = x == 5
     assert (masked.sum(dim=1) >= 1).all() and (masked.sum(dim=1) == 16).sum() > 16  # half of them, and a few by t
     assert torch.equal(y[masked], chunk[:, :-1][masked]) and (y[~masked] == -1).all()
@@ -179,7 +179,7 @@ def test_unmasking_batch_masks_an_exact_count_and_predicts_the_originals_there()
 def test_remasking_batch_marks_wrong_exactly_where_a_character_changed():
     chunk = torch.randint(0, 5, (64, 17), generator=torch.Generator().manual_seed(1))
     task = train.Task(**TASK, corrupt=train.corrupt_random)
-    x, y = train.remasking_batch(chunk, torch.Generator().manual_seed(2), task)
+    x, y, _ = train.remasking_batch(chunk, torch.Generator().manual_seed(2), task)
     clean = chunk[:, :-1]
     changed = x != clean
     assert changed.any() and (changed.sum(dim=1) == 0).any()  # some rows are left clean on purpose
@@ -190,7 +190,7 @@ def test_remasking_batch_marks_wrong_exactly_where_a_character_changed():
 def test_max_corrupted_bounds_the_corrupted_share():
     chunk = torch.zeros(512, 101, dtype=torch.long)  # 100 characters a sequence, all 0
     task = train.Task(**TASK, corrupt=lambda clean, picked, g, task: torch.where(picked, 1, clean), max_corrupted=0.1)
-    x, y = train.remasking_batch(chunk, torch.Generator().manual_seed(0), task)
+    x, y, _ = train.remasking_batch(chunk, torch.Generator().manual_seed(0), task)
     counts = (x == 1).sum(dim=1)
     assert counts.max() == 10 and counts.min() == 0  # uniform on 0..round(0.1 * 100)
     assert set(counts.tolist()) == set(range(11))
@@ -216,7 +216,7 @@ def test_model_corruption_is_one_fill_step_of_the_sampler_and_draws_nothing_else
     chunk = torch.randint(0, 4, (8, 33), generator=torch.Generator().manual_seed(1))
     task = train.Task(**TASK, corrupt=train.corrupt_model, unmasker=ConstantUnmasker())
     g_batch = torch.Generator().manual_seed(3)
-    x, y = train.remasking_batch(chunk, g_batch, task)
+    x, y, _ = train.remasking_batch(chunk, g_batch, task)
     g = torch.Generator().manual_seed(3)  # the same steps by hand
     picked = train.random_positions(torch.randint(0, 33, (8,), generator=g), 32, g)
     expected, _, _ = sample.fill(task.unmasker, torch.where(picked, 5, chunk[:, :-1]), mask_token_id=5,
@@ -236,6 +236,79 @@ def test_losses_weigh_every_position_alike_or_every_sequence_alike():
 def test_every_objective_and_corruption_is_in_its_table():
     assert set(train.OBJECTIVES) == {'unmasking', 'remasking', 'autoregressive'}
     assert set(train.CORRUPTIONS) == {'random', 'model'}
+    assert set(train.TARGETS) == {'corrupted', 'loo', 'critic'}
+
+
+class KnownUnmasker(torch.nn.Module):
+    """P(token k) = probs[k] at every position, whatever it reads; records its inputs."""
+
+    def __init__(self, probs):
+        super().__init__()
+        self.probs, self.inputs = torch.tensor(probs), []
+
+    def forward(self, idx):
+        self.inputs.append(idx.clone())
+        logits = torch.full((*idx.shape, 8), -math.inf)
+        logits[..., :5] = self.probs.log()
+        return logits, None
+
+
+@pytest.mark.parametrize('score', ['probability', 'margin'])
+def test_loo_target_is_the_unmasking_models_rereading_of_a_share_of_the_sampler_texts_or_real_text(score):
+    probs = [0.4, 0.3, 0.2, 0.05, 0.05]
+    clean = torch.randint(0, 5, (64, 20), generator=torch.Generator().manual_seed(0))
+    pool = torch.full((3, 24), 4)  # the sampler's texts: all token 4
+    u = KnownUnmasker(probs)
+    task = train.Task(**TASK, target='loo', unmasker=u, pool=pool, pool_share=0.5, loo_reread=0.25, loo_score=score)
+    x, y, w = train.remasking_batch(torch.cat([clean, clean[:, :1]], dim=1), torch.Generator().manual_seed(1), task)
+    sampler = (x == 4).all(dim=1)
+    assert 16 < sampler.sum() < 48 and torch.equal(x[~sampler], clean[~sampler])  # about half from the pool
+    read = y != -1
+    assert read.sum(dim=1).tolist() == [5] * 64 and torch.equal(y[read], x[read])  # 25% of 20, the text's own token
+    assert torch.equal(u.inputs[0] == 5, read)  # what the unmasking model read with them masked
+    p = torch.tensor(probs)[x]
+    expected = 1 - p if score == 'probability' else 1 - p / 0.4
+    assert torch.allclose(w[read], expected[read]) and (w[~read] == 0).all()
+
+
+def test_critic_target_marks_the_sampler_span_and_nothing_in_real_text():
+    clean = torch.zeros(400, 33, dtype=torch.long)  # real text: all 0
+    pool = torch.ones(5, 40, dtype=torch.long)  # the sampler's: all 1
+    task = train.Task(**TASK, target='critic', pool=pool, pool_share=0.5)
+    x, y, w = train.remasking_batch(clean, torch.Generator().manual_seed(0), task)
+    assert w is None
+    span = x == 1
+    assert torch.equal(y == 6, span) and (y[~span] == 0).all()  # [WRONG] exactly where the sampler wrote
+    has = span.any(dim=1)
+    assert 150 < has.sum() < 250 and (span.sum(dim=1) == 32).sum() > 30  # half; whole sequences among them
+    for row in span[has]:  # one contiguous span
+        where = row.nonzero().flatten()
+        assert where.numel() == where[-1] - where[0] + 1
+
+
+def test_a_soft_target_puts_its_weight_on_wrong_and_the_rest_on_the_token():
+    logits = torch.randn(2, 3, 8)
+    y = torch.tensor([[1, -1, 2], [0, 3, -1]])
+    w = torch.tensor([[0.25, 0.9, 1.0], [0.0, 0.5, 0.3]])
+    logp = logits.log_softmax(dim=-1)
+    per = torch.stack([-(1 - w[b, t]) * logp[b, t, y[b, t]] - w[b, t] * logp[b, t, 6] for b in range(2) for t in range(3)
+                       if y[b, t] != -1])
+    assert train.token_mean_loss(logits, y, w, 6).item() == pytest.approx(per.mean().item(), rel=1e-5)
+    assert train.sequence_mean_loss(logits, y, w, 6).item() == pytest.approx(((per[0] + per[1]) / 2 + (per[2] + per[3]) / 2).item() / 2, rel=1e-5)
+    hard = torch.zeros_like(w)
+    assert train.token_mean_loss(logits, y, hard, 6).item() == pytest.approx(train.token_mean_loss(logits, y).item())
+
+
+def test_the_sampler_pool_is_the_samplers_texts():
+    from model import GPT, GPTConfig
+    torch.manual_seed(0)
+    u = GPT(GPTConfig(block_size=16, vocab_size=8, n_layer=1, n_head=2, n_embd=16)).eval()
+    task = train.Task(**TASK)
+    pool = train.sampler_pool(u, 5, 16, task, 'fill_once_confidence', 4, 2, torch.Generator().manual_seed(0))
+    expected = [sample.generate(u, batch_size=b, sequence_length=16, base_vocab_size=5, mask_token_id=5, wrong_token_id=6,
+                                mode='fill_once_confidence', diffusion_iterations=4, generator=g)[0]
+                for g in [torch.Generator().manual_seed(0)] for b in (2, 2, 1)]
+    assert pool.shape == (5, 16) and (pool < 5).all() and torch.equal(pool, torch.cat(expected))
 
 
 # -----------------------------------------------------------------------------
@@ -265,6 +338,24 @@ def test_train_remasking_model(runs):
     info = check_checkpoints(out_dir, 'remasking', evals)
     assert info['config']['remasking_corruption'] == 'model'
     assert info['config']['unmasking_checkpoint'] == str(source / 'ship.pt')
+
+
+@pytest.mark.parametrize('target', ['loo', 'critic'])
+def test_train_remasking_targets_that_read_the_samplers_texts(runs, target):
+    source, _, _ = runs.trained('unmasking', '--training_type=unmasking')
+    out_dir, evals, out = runs.trained(f'remasking_{target}', '--training_type=remasking', f'--remasking_target={target}',
+                                       f'--unmasking_checkpoint={source / "ship.pt"}', '--pool_size=12',
+                                       '--pool_iterations=4', f'--init_from={source / "ship.pt"}')
+    assert "the sampler's texts: 12 of 32 characters, fill_once_confidence with 4 iterations" in out
+    assert 'starting from the weights of' in out  # a remasker may start from the unmasking model
+    assert evals[-1][2] < evals[0][2]
+    info = check_checkpoints(out_dir, 'remasking', evals)
+    assert info['config']['remasking_target'] == target
+    remasker, _ = load_checkpoint(os.path.join(out_dir, 'ship.pt'))  # what sample.py reads as a remasker
+    u, _ = load_checkpoint(os.path.join(source, 'ship.pt'))
+    tokens, _ = sample.generate(u, remasker, batch_size=2, sequence_length=32, base_vocab_size=27, mask_token_id=27,
+                                wrong_token_id=28, mode='schedule', diffusion_iterations=3)
+    assert (tokens < 27).all()
 
 
 def test_train_reads_its_batches_from_the_files_when_asked(runs):
