@@ -602,10 +602,12 @@ def complete_row(row, item):
         row['threshold'] = sample.MIXED_DEFAULT_THRESHOLD  # what generate() takes for None, named in the results
     if mode == 'threshold' and row['threshold'] is None:
         raise ValueError(f"rows: threshold mode needs threshold=<P([WRONG]) in (0, 1)> in row {item!r}")
-    if mode not in sample.NEEDS_REMASKER and row.get('remasker'):
-        raise ValueError(f"rows: {mode} mode uses no remasker, but row {item!r} names one")
-    if mode in sample.NEEDS_REMASKER and not row.get('remasker'):
-        raise ValueError(f"rows: {mode} mode needs a remasker (remasker=<file in out_dir>) in row {item!r}")
+    needs = sample.needs_remasker(sample.sampling(mode=mode, **{k: row[k] for k in GENERATE_KEYS}))
+    what = f"{mode} mode" if mode in sample.NEEDS_REMASKER or not needs else "correction_by='remasker'"
+    if not needs and row.get('remasker'):
+        raise ValueError(f"rows: {what} uses no remasker, but row {item!r} names one")
+    if needs and not row.get('remasker'):
+        raise ValueError(f"rows: {what} needs a remasker (remasker=<file in out_dir>) in row {item!r}")
     row['remasker'] = str(row['remasker']) if row.get('remasker') else None  # a file name, whatever it looks like
     row['name'] = str(row['name']) if 'name' in row else default_name(row)
     row['family'] = row['name']
