@@ -76,47 +76,57 @@ import train
 from configurator import configure, knobs, parse_literal, run_main
 from model import build_tokenizer, device_name, synchronize, token_probability, wrong_probability
 
-# The default quality rows. The field's baselines first: fill-once (each [MASK] filled once and kept,
-# MDLM's sampler) and its low-confidence variant (LLaDA's rule, which keeps the most confident: at
-# selection temperature 0 literally, else drawn as the defaults draw). 59 passes cost what the 30-iteration remasker rows do
-# (30 unmasker + 29 remasker passes), so they compare at equal compute. Then every mode at the
-# defaults, and the guide's literal rule (sample.GUIDE_RULE) for the guide's modes.
+# The default quality rows. The field's baselines first, plain (no self-correction): fill-once (each
+# [MASK] filled once and kept, MDLM's sampler) and its low-confidence variant (LLaDA's rule, which keeps
+# the most confident: at selection temperature 0 literally, else drawn as the defaults draw). 59
+# passes cost what the 30-iteration remasker rows do (30 unmasker + 29 remasker passes), so they
+# compare at equal compute; the 30-pass rows at equal fills. Then every mode at the defaults
+# (self-correction included), without it, and by the guide's literal rule (sample.GUIDE_RULE).
 _NAIVE = 'ckpt_remasking_naive_4400.pt'
-_MODEL = 'ckpt_remasking_model.pt'
+_PRISM = 'ckpt_remasking_prism.pt'
 _GUIDE = ','.join(f'{k}={v!r}' for k, v in sample.GUIDE_RULE.items())
+_PLAIN = 'correction_passes=0'
 _DEFAULT_ROWS = ';'.join([
     'name=validation,mode=validation',
-    'name=fill-once-30,mode=fill_once,diffusion_iterations=30',
-    'name=fill-once-59,mode=fill_once,diffusion_iterations=59',
-    'name=fill-once-conf-59 LLaDA,mode=fill_once_confidence,diffusion_iterations=59,selection_temperature=0.0',
-    'name=fill-once-conf-59,mode=fill_once_confidence,diffusion_iterations=59',
+    f'name=fill-once-30,mode=fill_once,diffusion_iterations=30,{_PLAIN}',
+    f'name=fill-once-59,mode=fill_once,diffusion_iterations=59,{_PLAIN}',
+    f'name=fill-once-conf-30,mode=fill_once_confidence,diffusion_iterations=30,{_PLAIN}',
+    f'name=fill-once-conf-59 LLaDA,mode=fill_once_confidence,diffusion_iterations=59,selection_temperature=0.0,{_PLAIN}',
+    f'name=fill-once-conf-59,mode=fill_once_confidence,diffusion_iterations=59,{_PLAIN}',
+    'name=self-correction-59,mode=fill_once_confidence,diffusion_iterations=59',
+    f'name=prism-correction-59,mode=fill_once_confidence,diffusion_iterations=49,correction_passes=10,'
+    f'correction_by=remasker,remasker={_PRISM}',
     'name=confidence-59,mode=confidence,diffusion_iterations=59',
     'name=random-30,mode=random,diffusion_iterations=30',
     'name=random-59,mode=random,diffusion_iterations=59',
-    f'name=schedule-model,mode=schedule,remasker={_MODEL}',
-    f'name=mixed-model,mode=mixed,remasker={_MODEL}',
+    f'name=schedule-prism,mode=schedule,remasker={_PRISM}',
+    f'name=mixed-prism,mode=mixed,remasker={_PRISM}',
+    f'name=schedule-prism plain,mode=schedule,remasker={_PRISM},{_PLAIN}',
     f'name=schedule-naive,mode=schedule,remasker={_NAIVE}',
     f'name=mixed-naive,mode=mixed,remasker={_NAIVE}',
     f'name=threshold-naive ex1,mode=threshold,threshold=0.005,diffusion_iterations=100,remasker={_NAIVE}',
-    f'name=threshold-model ex1,mode=threshold,threshold=0.005,diffusion_iterations=100,remasker={_MODEL}',
+    f'name=threshold-prism ex1,mode=threshold,threshold=0.005,diffusion_iterations=100,remasker={_PRISM}',
     f'name=guide random-30,mode=random,diffusion_iterations=30,{_GUIDE}',
     f'name=guide random-59,mode=random,diffusion_iterations=59,{_GUIDE}',
     f'name=guide confidence-59,mode=confidence,diffusion_iterations=59,{_GUIDE}',
     f'name=guide schedule-naive,mode=schedule,remasker={_NAIVE},{_GUIDE}',
     f'name=guide mixed-naive,mode=mixed,remasker={_NAIVE},{_GUIDE}',
-    f'name=guide schedule-model,mode=schedule,remasker={_MODEL},{_GUIDE}',
-    f'name=guide mixed-model,mode=mixed,remasker={_MODEL},{_GUIDE}',
+    f'name=guide schedule-prism,mode=schedule,remasker={_PRISM},{_GUIDE}',
+    f'name=guide mixed-prism,mode=mixed,remasker={_PRISM},{_GUIDE}',
 ])
 
-# The default infill rows: the original spans, the unmasker alone, and the guide's modes.
+# The default infill rows: the original spans, the unmasker alone (plain and self-correcting), and the guide's modes.
 _INFILL_ROWS = ';'.join([
     'name=original,mode=validation',
-    'name=fill-once-30,mode=fill_once,diffusion_iterations=30',
-    'name=fill-once-59,mode=fill_once,diffusion_iterations=59',
-    'name=fill-once-conf-59,mode=fill_once_confidence,diffusion_iterations=59',
+    f'name=fill-once-30,mode=fill_once,diffusion_iterations=30,{_PLAIN}',
+    f'name=fill-once-59,mode=fill_once,diffusion_iterations=59,{_PLAIN}',
+    f'name=fill-once-conf-59,mode=fill_once_confidence,diffusion_iterations=59,{_PLAIN}',
+    'name=self-correction-59,mode=fill_once_confidence,diffusion_iterations=59',
+    f'name=prism-correction-59,mode=fill_once_confidence,diffusion_iterations=49,correction_passes=10,'
+    f'correction_by=remasker,remasker={_PRISM}',
     'name=random-30,mode=random,diffusion_iterations=30',
     f'name=guide random-30,mode=random,diffusion_iterations=30,{_GUIDE}',
-    f'name=mixed-model,mode=mixed,remasker={_MODEL}',
+    f'name=mixed-prism,mode=mixed,remasker={_PRISM}',
     f'name=mixed-naive,mode=mixed,remasker={_NAIVE}',
     f'name=guide mixed-naive,mode=mixed,remasker={_NAIVE},{_GUIDE}',
 ])
@@ -152,7 +162,7 @@ span_lengths = '8,32,128'  # comma-separated lengths of the hidden spans, in tok
 # likelihood and remasker
 num_sequences: int | None = None  # validation windows; None: all that tile val.bin (likelihood), 16 per corruption (remasker)
 mask_ratios = 8  # likelihood: mask ratios t per window, one in each of as many equal slices of (0, 1]
-remaskers = 'ckpt_remasking_naive_4400.pt,ckpt_remasking_model.pt'  # comma-separated remasking checkpoints
+remaskers = 'ckpt_remasking_naive_4400.pt,ckpt_remasking_prism.pt'  # comma-separated remasking checkpoints
 sampler_rows = _SAMPLER_ROWS  # remasker: ';'-separated rows (as for quality) whose texts each remasker and the unmasker's re-reading tell from held-out text; '' = none
 reread_share = 0.15  # remasker: the share of positions the unmasking model's re-reading masks at a time
 thresholds = '0.003,0.005,0.01,0.05,0.5'  # P([WRONG]) thresholds to report (comma-separated)

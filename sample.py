@@ -54,7 +54,7 @@ from model import (DTYPES, GPT, build_tokenizer, load_checkpoint, log_normaliser
 # model
 out_dir = 'checkpoints'  # folder that checkpoint names are looked up in (a path to an existing file is used as is)
 checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (main diffusion model)
-remasking_checkpoint_name: str | None = 'ckpt_remasking_model.pt'  # the remasking model; None = no remasker (the guide's examples name ckpt_remasking_naive_4400.pt)
+remasking_checkpoint_name: str | None = 'ckpt_remasking_prism.pt'  # the remasking model; None = no remasker (the guide's examples name ckpt_remasking_naive_4400.pt)
 device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu', 'cuda', 'cuda:0', ...
 dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # 'float32' | 'bfloat16' | 'float16'
 compile = False  # torch.compile the models (PyTorch 2.x; pays off for long runs)
@@ -82,10 +82,10 @@ use_confidence_remasking = False  # beyond the guide: re-mask the schedule's cou
 use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/T a pass in random order (MDLM); with use_confidence_remasking=True the most confident; no remasking model
 # self-correction (beyond the guide): in its passes the unmasking model also re-reads a share of the text,
 # masked for that pass, and the tokens it finds least likely there are re-masked and drawn again
-correction_passes = 0  # of the diffusion_iterations, how many re-read and correct (the last ones before the final fill); 0 = off (the guide)
+correction_passes: int | None = None  # of the diffusion_iterations, how many correct (the last ones before the final fill); None = a third of them, rounded; 0 = off (the guide)
 correction_share = 0.01  # share of the positions to generate re-masked by each correction pass
 correction_reread = 0.15  # share of the kept tokens masked and re-read by each correction pass
-correction_by = 'probability'  # which re-read tokens are corrected: 'probability' (the least likely) | 'margin' (the furthest below the likeliest token there) | 'drawn' (in proportion to 1 - P); 'remasker': no re-read, the kept tokens of highest P([WRONG]) under the remasking model (a pass of it)
+correction_by: str | None = None  # which re-read tokens are corrected: 'probability' (the least likely) | 'margin' (the furthest below the likeliest token there) | 'drawn' (in proportion to 1 - P); 'remasker': no re-read, the kept tokens of highest P([WRONG]) under the remasking model (a pass of it); None = 'remasker' in the modes that run one, else 'margin'
 correction_inside = False  # False: the mode's schedule ends correction_passes iterations early and they correct after it; True: they correct inside its last iterations (threshold mode: always inside)
 # given text (beyond the guide; both never changed or re-masked; FILE:path reads the text from a file)
 start = ''  # a prompt at the beginning of every sample (nanoGPT's knob); sequence_length counts it; '' = all [MASK]
@@ -416,10 +416,10 @@ class Sampling:
     random_from: str = random_from
     selection_temperature: float = selection_temperature
     max_remask_kept: float | None = max_remask_kept
-    correction_passes: int = correction_passes
+    correction_passes: int | None = correction_passes  # None: resolved by sampling()
     correction_share: float = correction_share
     correction_reread: float = correction_reread
-    correction_by: str = correction_by
+    correction_by: str | None = correction_by  # None: resolved by sampling()
     correction_inside: bool = correction_inside
 
 
@@ -427,9 +427,17 @@ SAMPLING_KNOBS = tuple(f.name for f in fields(Sampling) if f.name not in ('mode'
 
 
 def sampling(settings=None, **knobs):
-    """A Sampling from a record and/or keyword knobs (these win), with mixed mode's default threshold filled in."""
+    """A Sampling from a record and/or keyword knobs (these win), with the defaults that depend on other
+    knobs filled in: mixed mode's threshold, correction_passes (a third of diffusion_iterations) and
+    correction_by ('remasker' in the modes that run a remasking model, else 'margin')."""
     s = Sampling(**knobs) if settings is None else replace(settings, **knobs)
-    return replace(s, threshold=MIXED_DEFAULT_THRESHOLD) if s.mode == 'mixed' and s.threshold is None else s
+    if s.mode == 'mixed' and s.threshold is None:
+        s = replace(s, threshold=MIXED_DEFAULT_THRESHOLD)
+    if s.correction_passes is None and isinstance(s.diffusion_iterations, int):
+        s = replace(s, correction_passes=round(s.diffusion_iterations / 3))
+    if s.correction_by is None:
+        s = replace(s, correction_by='remasker' if s.mode in NEEDS_REMASKER else 'margin')
+    return s
 
 
 def _is_number(v, low=-math.inf, high=math.inf, low_open=False):
@@ -968,6 +976,7 @@ def main():
         unmasker = torch.compile(unmasker)
         remasker = torch.compile(remasker) if remasker is not None else None
     if log:
+        schedule_iterations = diffusion_iterations - (settings.correction_passes if not correction_inside else 0)
         mode_desc = {'random': f"random re-masking, {remasking_schedule} schedule {start_ratio} -> {end_ratio}",
                      'schedule': f"{'top-N' if selection_temperature == 0 else 'N'} by P([WRONG]), "
                                  f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}",
@@ -976,10 +985,10 @@ def main():
                               f"P([WRONG]) > {threshold} first, then random",
                      'confidence': f"beyond the guide: the unmasking model's least confident tokens, "
                                    f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}; no remasking model",
-                     'fill_once': f"beyond the guide: each [MASK] filled once and kept, 1/{diffusion_iterations} "
+                     'fill_once': f"beyond the guide: each [MASK] filled once and kept, 1/{schedule_iterations} "
                                   f"of them a pass in random order; no remasking model",
                      'fill_once_confidence': f"beyond the guide: each [MASK] filled once and kept, "
-                                             f"1/{diffusion_iterations} of them a pass, the unmasking model's most "
+                                             f"1/{schedule_iterations} of them a pass, the unmasking model's most "
                                              f"confident; no remasking model"}[mode]
         if mode in ('random', 'mixed') and random_from == 'filled':
             mode_desc += "; its random part from the positions just filled"
@@ -991,13 +1000,17 @@ def main():
             mode_desc += "; only from the tokens just filled (a kept token stays)"
         elif capped:
             mode_desc += f"; at most {max_remask_kept:g} of the positions to generate re-masked from tokens kept earlier"
-        if correction_passes:
-            S = diffusion_iterations - (0 if correction_inside or mode == 'threshold' else correction_passes)
-            what = "the remasking model's highest P([WRONG]) among the kept tokens" if correction_by == 'remasker' else \
-                f"{correction_share:g} of them a pass from {correction_reread:g} of the kept tokens re-read, by {correction_by}"
-            where_ = f"inside the last {correction_passes} iterations" if S == diffusion_iterations else \
-                f"after the schedule ends at iteration {S}"
+        C = settings.correction_passes
+        if C:
+            S = diffusion_iterations - (0 if correction_inside or mode == 'threshold' else C)
+            what = f"{correction_share:g} of the text a pass, " + (
+                "the kept tokens of highest P([WRONG])" if settings.correction_by == 'remasker' else
+                f"re-reading {correction_reread:g} of the kept tokens, by {settings.correction_by}")
+            where_ = f"in the last {C} iterations" if S == diffusion_iterations else \
+                f"in the last {C} iterations, after the schedule ends at iteration {S}"
             mode_desc += f"; self-correction {where_}: {what}"
+        if needs_remasker(settings) and mode not in NEEDS_REMASKER:  # its self-correction runs one
+            mode_desc = mode_desc.replace('; no remasking model', '')
         log(f"mode: {mode} ({mode_desc})")
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
@@ -1006,7 +1019,7 @@ def main():
             if globals()[knob] != _DEFAULTS[knob] and mode not in modes:
                 log(f"note: {knob}={globals()[knob]!r} is not used: only {', '.join(modes)} modes use it")
         for knob in _CORRECTION_KNOBS:
-            if globals()[knob] != _DEFAULTS[knob] and not correction_passes:
+            if globals()[knob] != _DEFAULTS[knob] and not settings.correction_passes:
                 log(f"note: {knob}={globals()[knob]!r} is not used: correction_passes=0 (no self-correction)")
         where = f"{world} processes, {dev.split(':')[0]}" if world > 1 else dev
         log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker is not None else 'none'} | "

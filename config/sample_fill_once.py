@@ -6,3 +6,4 @@ use_fill_once = True
 use_mixed_remasking = False
 remasking_confidence_threshold = None
 diffusion_iterations = 59
+correction_passes = 0  # plain: no self-correction (config/sample_self_correction.py adds it)

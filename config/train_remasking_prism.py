@@ -4,7 +4,7 @@
 # PRISM-style (Kim et al. 2025: a quality head on the unmasking model's hidden states): it starts
 # from the unmasking model's own weights, whose body already holds what the re-reading knows, so only
 # its outputs at unmasked positions have to learn to say it; the architecture stays the guide's.
-# $ python train.py config/train_remasking_prism.py        # ~3 min on an H200
+# $ python train.py config/train_remasking_prism.py        # ~6 min on an H200
 training_type = 'remasking'
 remasking_target = 'loo'
 loo_score = 'margin'
@@ -23,11 +23,11 @@ n_embd = 288  # the shipped architecture (init_from's; these must match it)
 dropout = 0.0
 block_size = 1024
 
-# 64 x 1024 = 65,536 tokens an iteration, 2000 iterations: 131M tokens; a fine-tune's learning rate
+# 64 x 1024 = 65,536 tokens an iteration, 3500 iterations: 229M tokens; a fine-tune's learning rate
 gradient_accumulation_steps = 1
 batch_size = 64
-max_iters = 2000
-lr_decay_iters = 2000
+max_iters = 3500
+lr_decay_iters = 3500
 learning_rate = 3e-4
 min_lr = 3e-5
 warmup_iters = 100

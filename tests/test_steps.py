@@ -11,7 +11,7 @@ import sample
 from model import GPTConfig, keep_top, sample_tokens
 from test_sample import BASE, MASK, RULES, V, WRONG, Counting, Recorder, WrongStub, given, run
 
-CORRECTING = dict(correction_passes=3, correction_share=0.1, correction_reread=0.3)  # on 40 positions: 4 of 12+
+CORRECTING = dict(correction_passes=3, correction_share=0.1, correction_reread=0.3, correction_by='margin')  # 4 of 12+ on 40
 
 
 def stream(mode, unmasker=None, remasker=None, B=2, L=10, T=5, seed=0, fast=False, **kw):
@@ -240,7 +240,7 @@ def test_self_correction_never_rereads_given_tokens_and_threshold_rows_that_conv
     half = torch.where(odd, 0.9, 0.0).expand(B, L)  # the odd positions are re-masked, the even kept
     then = torch.stack([torch.zeros(L), torch.where(odd, 0.9, 0.0)])  # row 0 converges after iteration 2
     steps, _ = stream('threshold', remasker=WrongStub(half, then), B=B, L=L, T=6, threshold=0.5, fixed=fixed,
-                      correction_passes=5, correction_share=0.2, correction_reread=0.5)
+                      correction_passes=5, correction_share=0.2, correction_reread=0.5, correction_by='margin')
     assert steps[1].converged.tolist() == [True, False]
     assert steps[1].reread.all(dim=1).logical_not().all() and steps[1].reread.any(dim=1).all()
     assert not steps[1].remasked[0].any()  # converged: its corrections are dropped, its text kept
