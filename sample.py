@@ -85,7 +85,7 @@ use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/
 correction_passes: int | None = None  # of the diffusion_iterations, how many correct (the last ones before the final fill); None = a third of them, rounded; 0 = off (the guide)
 correction_share = 0.01  # share of the positions to generate re-masked by each correction pass
 correction_reread = 0.15  # share of the kept tokens masked and re-read by each correction pass
-correction_by: str | None = None  # which re-read tokens are corrected: 'probability' (the least likely) | 'margin' (the furthest below the likeliest token there) | 'drawn' (in proportion to 1 - P); 'remasker': no re-read, the kept tokens of highest P([WRONG]) under the remasking model (a pass of it); None = 'remasker' in the modes that run one, else 'margin'
+correction_by = 'margin'  # which re-read tokens are corrected: 'probability' (the least likely) | 'margin' (the furthest below the likeliest token there) | 'drawn' (in proportion to 1 - P); 'remasker': no re-read, the kept tokens of highest P([WRONG]) under the remasking model (a pass of it)
 correction_inside = False  # False: the mode's schedule ends correction_passes iterations early and they correct after it; True: they correct inside its last iterations (threshold mode: always inside)
 # given text (beyond the guide; both never changed or re-masked; FILE:path reads the text from a file)
 start = ''  # a prompt at the beginning of every sample (nanoGPT's knob); sequence_length counts it; '' = all [MASK]
@@ -419,7 +419,7 @@ class Sampling:
     correction_passes: int | None = correction_passes  # None: resolved by sampling()
     correction_share: float = correction_share
     correction_reread: float = correction_reread
-    correction_by: str | None = correction_by  # None: resolved by sampling()
+    correction_by: str = correction_by
     correction_inside: bool = correction_inside
 
 
@@ -428,15 +428,12 @@ SAMPLING_KNOBS = tuple(f.name for f in fields(Sampling) if f.name not in ('mode'
 
 def sampling(settings=None, **knobs):
     """A Sampling from a record and/or keyword knobs (these win), with the defaults that depend on other
-    knobs filled in: mixed mode's threshold, correction_passes (a third of diffusion_iterations) and
-    correction_by ('remasker' in the modes that run a remasking model, else 'margin')."""
+    knobs filled in: mixed mode's threshold and correction_passes (a third of diffusion_iterations)."""
     s = Sampling(**knobs) if settings is None else replace(settings, **knobs)
     if s.mode == 'mixed' and s.threshold is None:
         s = replace(s, threshold=MIXED_DEFAULT_THRESHOLD)
     if s.correction_passes is None and isinstance(s.diffusion_iterations, int):
         s = replace(s, correction_passes=round(s.diffusion_iterations / 3))
-    if s.correction_by is None:
-        s = replace(s, correction_by='remasker' if s.mode in NEEDS_REMASKER else 'margin')
     return s
 
 

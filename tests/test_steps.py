@@ -226,7 +226,7 @@ def test_correction_by_probability_takes_the_least_likely_and_by_margin_the_furt
 def test_correction_by_drawn_varies_with_the_seed_and_never_takes_a_token_not_reread():
     picks = set()
     for seed in range(6):
-        steps, _ = stream('fill_once', B=1, L=40, T=4, seed=seed, correction_by='drawn', **CORRECTING)
+        steps, _ = stream('fill_once', B=1, L=40, T=4, seed=seed, **{**CORRECTING, 'correction_by': 'drawn'})
         for s in steps:
             assert (s.corrected <= s.reread).all()
         picks.add(tuple(steps[-2].corrected[0].nonzero().flatten().tolist()))
@@ -321,3 +321,14 @@ def test_correction_by_the_remasker_takes_the_kept_tokens_it_finds_most_wrong_at
     assert info['remasker_passes'].tolist() == [2] and info['unmasker_passes'].tolist() == [T]
     with pytest.raises(ValueError, match="correction_by='remasker' needs a remasking model"):
         run('fill_once', correction_passes=2, correction_by='remasker')
+
+
+def test_self_correction_is_on_by_default_for_a_third_of_the_iterations_and_the_guide_rule_turns_it_off():
+    for T, C in ((30, 10), (59, 20), (20, 7), (2, 1), (1, 0)):
+        s = sample.sampling(mode='fill_once', diffusion_iterations=T)
+        assert (s.correction_passes, s.correction_by) == (C, 'margin')
+    assert sample.sampling(mode='schedule', **sample.GUIDE_RULE).correction_passes == 0
+    assert sample.sampling(mode='schedule', correction_passes=4).correction_passes == 4
+    steps, _ = stream('fill_once', B=1, L=40, T=9, **RULES['defaults'])  # the knobs' defaults: correction_passes None
+    assert steps[0].settings.correction_passes == 3
+    assert [bool(s.reread.any()) for s in steps] == [False] * 5 + [True] * 3 + [False]  # the last 3 of 9 before the final
