@@ -82,7 +82,7 @@ use_confidence_remasking = False  # beyond the guide: re-mask the schedule's cou
 use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/T a pass in random order (MDLM); with use_confidence_remasking=True the most confident; no remasking model
 # self-correction (beyond the guide): in its passes the unmasking model also re-reads a share of the text,
 # masked for that pass, and the tokens it finds least likely there are re-masked and drawn again
-correction_passes: int | None = None  # of the diffusion_iterations, how many correct (the last ones before the final fill); None = a third of them, rounded; 0 = off (the guide)
+correction_passes: int | None = None  # of the diffusion_iterations, how many correct (the last ones before the final fill); None = a third of them, rounded (none where correction_share of the positions to generate rounds to 0); 0 = off (the guide)
 correction_share = 0.01  # share of the positions to generate re-masked by each correction pass
 correction_reread = 0.15  # share of the kept tokens masked and re-read by each correction pass
 correction_by = 'margin'  # which re-read tokens are corrected: 'probability' (the least likely) | 'margin' (the furthest below the likeliest token there) | 'drawn' (in proportion to 1 - P); 'remasker': no re-read, the kept tokens of highest P([WRONG]) under the remasking model (a pass of it)
@@ -416,7 +416,7 @@ class Sampling:
     random_from: str = random_from
     selection_temperature: float = selection_temperature
     max_remask_kept: float | None = max_remask_kept
-    correction_passes: int | None = correction_passes  # None: resolved by sampling()
+    correction_passes: int | None = correction_passes  # None: see correction_passes_for
     correction_share: float = correction_share
     correction_reread: float = correction_reread
     correction_by: str = correction_by
@@ -427,14 +427,20 @@ SAMPLING_KNOBS = tuple(f.name for f in fields(Sampling) if f.name not in ('mode'
 
 
 def sampling(settings=None, **knobs):
-    """A Sampling from a record and/or keyword knobs (these win), with the defaults that depend on other
-    knobs filled in: mixed mode's threshold and correction_passes (a third of diffusion_iterations)."""
+    """A Sampling from a record and/or keyword knobs (these win), with mixed mode's default threshold
+    filled in."""
     s = Sampling(**knobs) if settings is None else replace(settings, **knobs)
-    if s.mode == 'mixed' and s.threshold is None:
-        s = replace(s, threshold=MIXED_DEFAULT_THRESHOLD)
-    if s.correction_passes is None and isinstance(s.diffusion_iterations, int):
-        s = replace(s, correction_passes=round(s.diffusion_iterations / 3))
-    return s
+    return replace(s, threshold=MIXED_DEFAULT_THRESHOLD) if s.mode == 'mixed' and s.threshold is None else s
+
+
+def correction_passes_for(s, to_generate):
+    """The self-correction passes of a run by s whose rows have to_generate (a list) positions to
+    generate: s.correction_passes as set, or for None a third of the iterations, rounded, and none
+    where a pass would correct no token (correction_share of the fewest positions to generate rounds
+    to 0: a template's hole of a few tokens), so the schedule is not shortened for nothing."""
+    if s.correction_passes is not None:
+        return s.correction_passes
+    return round(s.diffusion_iterations / 3) if round(s.correction_share * min(to_generate)) >= 1 else 0
 
 
 def _is_number(v, low=-math.inf, high=math.inf, low_open=False):
@@ -474,8 +480,8 @@ def check_settings(s, *, batch_size=1, num_samples=1):
         raise ValueError("fill-once mode keeps L/T positions a pass: it takes no remasking_schedule, start_ratio "
                          "or end_ratio (leave them at their defaults)")
     C = s.correction_passes
-    if not isinstance(C, int) or isinstance(C, bool) or not 0 <= C < s.diffusion_iterations:
-        raise ValueError(f"correction_passes must be an integer from 0 (off) to diffusion_iterations - 1 = "
+    if C is not None and (not isinstance(C, int) or isinstance(C, bool) or not 0 <= C < s.diffusion_iterations):
+        raise ValueError(f"correction_passes must be None (a third) or an integer from 0 (off) to diffusion_iterations - 1 = "
                          f"{s.diffusion_iterations - 1}, got {C!r}")
     for name, v in (('correction_share', s.correction_share), ('correction_reread', s.correction_reread)):
         if not _is_number(v, 0.0, 1.0, low_open=True):
@@ -581,7 +587,7 @@ def correction_rank(logp, best, by, generator):
 
 def needs_remasker(s):
     """Whether sampling by s runs a remasking model: its mode's choice, or self-correction by it."""
-    return s.mode in NEEDS_REMASKER or (s.correction_passes > 0 and s.correction_by == 'remasker')
+    return s.mode in NEEDS_REMASKER or (s.correction_passes != 0 and s.correction_by == 'remasker')
 
 
 def _only_new(s, kept_cap):
@@ -627,7 +633,8 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
 
     # Self-correction re-reads in iterations T-1-C .. T-2. After the schedule (the default), the mode's
     # schedule runs over the first S = T - C iterations, so that its last one is the first correction.
-    C = s.correction_passes
+    C = correction_passes_for(s, to_generate)
+    s = replace(s, correction_passes=C)  # the Steps say what ran
     S = T - C if C and not s.correction_inside and mode != 'threshold' else T
     counts = None  # the [MASK]s the mode leaves before iteration i: an int, or (B,) counts when the rows' G differ
     if mode != 'threshold':
@@ -969,11 +976,12 @@ def main():
         raise ValueError(f"the template is {length} tokens, longer than the models' block_size "
                          f"{u['model_args']['block_size']}")
     settings = replace(settings, sequence_length=length)
+    C = correction_passes_for(settings, [length if fixed is None else sum(t < 0 for t in fixed)])  # as generate() will
     if compile:
         unmasker = torch.compile(unmasker)
         remasker = torch.compile(remasker) if remasker is not None else None
     if log:
-        schedule_iterations = diffusion_iterations - (settings.correction_passes if not correction_inside else 0)
+        schedule_iterations = diffusion_iterations - (C if not correction_inside else 0)
         mode_desc = {'random': f"random re-masking, {remasking_schedule} schedule {start_ratio} -> {end_ratio}",
                      'schedule': f"{'top-N' if selection_temperature == 0 else 'N'} by P([WRONG]), "
                                  f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}",
@@ -997,7 +1005,6 @@ def main():
             mode_desc += "; only from the tokens just filled (a kept token stays)"
         elif capped:
             mode_desc += f"; at most {max_remask_kept:g} of the positions to generate re-masked from tokens kept earlier"
-        C = settings.correction_passes
         if C:
             S = diffusion_iterations - (0 if correction_inside or mode == 'threshold' else C)
             what = f"{correction_share:g} of the text a pass, " + (
@@ -1016,8 +1023,10 @@ def main():
             if globals()[knob] != _DEFAULTS[knob] and mode not in modes:
                 log(f"note: {knob}={globals()[knob]!r} is not used: only {', '.join(modes)} modes use it")
         for knob in _CORRECTION_KNOBS:
-            if globals()[knob] != _DEFAULTS[knob] and not settings.correction_passes:
-                log(f"note: {knob}={globals()[knob]!r} is not used: correction_passes=0 (no self-correction)")
+            if globals()[knob] != _DEFAULTS[knob] and not C:
+                log(f"note: {knob}={globals()[knob]!r} is not used: no self-correction"
+                    + (" (correction_passes=0)" if correction_passes == 0 else
+                       f" (correction_share {correction_share:g} of the positions to generate rounds to 0)"))
         where = f"{world} processes, {dev.split(':')[0]}" if world > 1 else dev
         log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker is not None else 'none'} | "
             f"device {where} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")

@@ -4,7 +4,7 @@
 # PRISM-style (Kim et al. 2025: a quality head on the unmasking model's hidden states): it starts
 # from the unmasking model's own weights, whose body already holds what the re-reading knows, so only
 # its outputs at unmasked positions have to learn to say it; the architecture stays the guide's.
-# $ python train.py config/train_remasking_prism.py        # ~6 min on an H200
+# $ python train.py config/train_remasking_prism.py        # 7 min on an H200 beside a second run (round 8)
 training_type = 'remasking'
 remasking_target = 'loo'
 loo_score = 'margin'

@@ -9,7 +9,7 @@ OUT=${OUT:-out/pilot}
 mkdir -p "$OUT"
 common="--device=cpu --dtype=float32 --compile=False --block_size=256 --batch_size=16 --pool_size=128 --eval_interval=200
         --eval_iters=10 --log_interval=50 --warmup_iters=20 --out_dir=$OUT --ship_dir=$OUT"
-for t in loo:600 critic:800 prism:600; do
+for t in loo:450 critic:600 prism:450; do
   name=${t%%:*} iters=${t##*:}
   /usr/bin/time -f "$name: %e s wall" python train.py config/train_remasking_$name.py $common --max_iters=$iters \
     --lr_decay_iters=$iters > "$OUT/train_$name.log" 2>&1
