@@ -59,7 +59,8 @@ device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu', 'cuda', 'cuda:
 dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # 'float32' | 'bfloat16' | 'float16'
 compile = False  # torch.compile the models (PyTorch 2.x; pays off for long runs)
 # generation
-sequence_length = 1024  # tokens per sample, at most the models' block_size
+sequence_length = 1024  # tokens per sample; above the models' block_size, written window after window (context)
+context = 256  # beyond the guide: above block_size, each next window begins with this many tokens of the text so far
 num_samples = 1  # how many texts to generate
 batch_size: int | None = None  # samples generated together in one tensor (the last batch may be smaller); None: 1 on the CPU, 64 on CUDA
 diffusion_iterations = 30  # iterations: exact in every mode but threshold, where it is the maximum
@@ -861,6 +862,75 @@ def iteration_line(step):
 
 
 # -----------------------------------------------------------------------------
+# text longer than the models' block: window after window, each carrying the text before it
+
+def window_lengths(length, block_size, context, prompt_length=0):
+    """The windows that write a text of `length` tokens after a prompt of prompt_length: a list of
+    (given, new), the tokens each window reads as given context (the last ones written, or the
+    prompt) and the tokens it writes. The first window holds the prompt whole when it fits in a
+    block (as a prompt always did), else only its last `context` tokens; every later window
+    begins with the last `context` tokens so far; the last is as long as what is left."""
+    windows, written = [], prompt_length
+    while written < length:
+        given = written if not windows and written < block_size else min(context, written)
+        new = min(block_size - given, length - written)
+        windows.append((given, new))
+        written += new
+    return windows
+
+
+def generate_text(unmasking_model, remasking_model=None, settings=None, *, batch_size, block_size, context,
+                  base_vocab_size, mask_token_id, wrong_token_id, fixed=None, generator=None, log=None, watch=None,
+                  progress=None, fast=True, **knobs):
+    """generate() for a sequence_length of any size. Up to block_size it is one call of generate(),
+    token for token. Longer, the text is written window after window (window_lengths): each window
+    is a generate() call in the same mode, with the same schedule, counts and knobs, over its given
+    context (never changed, read as a prompt is) and its new positions; so threshold mode converges
+    window by window. fixed may then only be a prompt: each row's given tokens first, the same
+    number in every row (a template longer than a block is refused). progress(k, n, written, info)
+    is called after window k of n (1-based) with the tokens written so far. Returns (tokens (B, L),
+    info) with info's counts summed over the windows, 'iterations' a list (one per window) and
+    'converged_at' (B, windows) for more than one window; otherwise generate()'s info as it is."""
+    s = sampling(settings, **knobs)
+    L = s.sequence_length
+    ids = dict(base_vocab_size=base_vocab_size, mask_token_id=mask_token_id, wrong_token_id=wrong_token_id)
+    run = dict(batch_size=batch_size, generator=generator, log=log, watch=watch, fast=fast, **ids)
+    if L <= block_size:
+        tokens, info = generate(unmasking_model, remasking_model, s, fixed=fixed, **run)
+        if progress:
+            progress(1, 1, tokens, info)
+        return tokens, info
+    if not (isinstance(context, int) and not isinstance(context, bool) and 0 < context < block_size):
+        raise ValueError(f"context must be an integer from 1 to block_size - 1 = {block_size - 1}, got {context!r}")
+    prompt = None
+    if fixed is not None:
+        fixed = torch.as_tensor(fixed, dtype=torch.long)
+        given = (fixed >= 0).sum(dim=1)
+        P = int(given[0])
+        if fixed.shape != (batch_size, L) or (given != P).any() or (fixed[:, :P] < 0).any():
+            raise ValueError(f"a text longer than block_size {block_size} takes only a prompt: the given tokens "
+                             f"first and the same number in every row, not a template with holes")
+        prompt = fixed[:, :P]
+    device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) else \
+        (generator.device if generator is not None else torch.device('cpu'))
+    text = torch.empty(batch_size, 0, dtype=torch.long, device=device) if prompt is None else prompt.to(device)
+    plan = window_lengths(L, block_size, context, text.size(1))
+    infos = []
+    for k, (given, new) in enumerate(plan):
+        window_fixed = None if given == 0 else \
+            torch.cat([text[:, text.size(1) - given:], torch.full((batch_size, new), -1, device=device)], dim=1)
+        tokens, info = generate(unmasking_model, remasking_model, replace(s, sequence_length=given + new),
+                                fixed=window_fixed, **run)
+        text = torch.cat([text, tokens[:, given:]], dim=1)
+        infos.append(info)
+        if progress:
+            progress(k + 1, len(plan), text, info)
+    total = {key: sum(i[key] for i in infos) for key in ('unmasker_passes', 'remasker_passes', 'unmasker_positions')}
+    return text, {'iterations': [i['iterations'] for i in infos], 'windows': len(plan),
+                  'converged_at': torch.stack([i['converged_at'] for i in infos], dim=1), **total}
+
+
+# -----------------------------------------------------------------------------
 # the script
 
 def resolve_checkpoint(name, out_dir):
@@ -908,10 +978,12 @@ def load_model(name, training_type, knob, *, out_dir, device, dtype):
     return model, info
 
 
-def load_models(checkpoint_name, remasking_checkpoint_name=None, *, out_dir, device, dtype, sequence_length):
+def load_models(checkpoint_name, remasking_checkpoint_name=None, *, out_dir, device, dtype, sequence_length,
+                windowed=False):
     """The unmasking model and, if named, a remasking model that suits it, checked as sample.py checks
-    them (their training types, that they agree, that sequence_length fits): (unmasker, its info,
-    remasker or None, its info or None). bench.py and eval.py load through here too."""
+    them (their training types, that they agree, that sequence_length fits in a block unless
+    windowed): (unmasker, its info, remasker or None, its info or None). bench.py and eval.py load
+    through here too."""
     unmasker, u = load_model(checkpoint_name, 'unmasking', 'checkpoint_name', out_dir=out_dir, device=device,
                              dtype=dtype)
     remasker = r = None
@@ -920,7 +992,7 @@ def load_models(checkpoint_name, remasking_checkpoint_name=None, *, out_dir, dev
                                  out_dir=out_dir, device=device, dtype=dtype)
         check_compatible(u, r)
     block_size = u['model_args']['block_size']
-    if sequence_length > block_size:
+    if sequence_length > block_size and not windowed:
         raise ValueError(f"sequence_length {sequence_length} exceeds the models' block_size {block_size}")
     return unmasker, u, remasker, r
 
@@ -967,14 +1039,21 @@ def main():
     if needs_remasker(settings) and not remasking_checkpoint_name:
         raise ValueError("correction_by='remasker' needs a remasking model: set remasking_checkpoint_name")
     remasker_name = remasking_checkpoint_name if needs_remasker(settings) else None
+    if not (isinstance(context, int) and not isinstance(context, bool) and context >= 1):
+        raise ValueError(f"context must be an integer of at least 1 (tokens), got {context!r}")
     unmasker, u, remasker, r = load_models(checkpoint_name, remasker_name, out_dir=out_dir, device=dev, dtype=dtype,
-                                           sequence_length=sequence_length)
+                                           sequence_length=sequence_length, windowed=True)
+    block = u['model_args']['block_size']
     tokenizer = build_tokenizer(u['tokenizer'])
     fixed = given_tokens(tokenizer, sequence_length, prompt, template) if prompt or template else None
     length = sequence_length if fixed is None else len(fixed)  # a template without {} is the whole sample
-    if length > u['model_args']['block_size']:
-        raise ValueError(f"the template is {length} tokens, longer than the models' block_size "
-                         f"{u['model_args']['block_size']}")
+    if template and length > block:
+        raise ValueError(f"the template is {length} tokens, longer than the models' block_size {block}: a template "
+                         f"is filled in one window; write longer text with a prompt (start) or none")
+    if length > block and context >= block:
+        raise ValueError(f"context {context} must be smaller than the models' block_size {block} (each window "
+                         f"begins with context tokens of the text so far)")
+    windows = window_lengths(length, block, context, sum(t >= 0 for t in fixed) if fixed is not None else 0)
     settings = replace(settings, sequence_length=length)
     C = correction_passes_for(settings, [length if fixed is None else sum(t < 0 for t in fixed)])  # as generate() will
     if compile:
@@ -1034,6 +1113,9 @@ def main():
         log(f"{num_samples} sample(s) of {length} tokens, {diffusion_iterations} iterations"
             f"{' at most' if mode == 'threshold' else ''}, temperature {temperature}{nucleus}, seed {seed}, "
             f"batch_size {bs}")
+        if len(windows) > 1:
+            log(f"longer than the models' block_size {block}: written in {len(windows)} windows, each next one "
+                f"beginning with the last {context} tokens so far")
         if fixed is not None:
             given = sum(t >= 0 for t in fixed)
             log(f"{'prompt' if prompt else 'template'}: {given} tokens given, {length - given} to generate"
@@ -1049,9 +1131,23 @@ def main():
             log(f"batch {b + 1}/{n_batches}: samples {first_sample}..{first_sample + n - 1}")
         generator = torch.Generator(device=dev).manual_seed(batch_seed(seed, b))
         t1 = time.perf_counter()
-        tokens, info = generate(unmasker, remasker, settings, batch_size=n, base_vocab_size=u['base_vocab_size'],
-                                mask_token_id=u['mask_token_id'], wrong_token_id=u['wrong_token_id'],
-                                generator=generator, log=log, fixed=None if fixed is None else torch.tensor([fixed] * n))
+        start_len = windows[0][0] if windows else 0
+
+        def progress(k, n_windows, text, info):  # one line a window, for text longer than a block
+            if not log or n_windows == 1:
+                return
+            elapsed, done = time.perf_counter() - t1, text.size(1) - start_len
+            left = elapsed / done * (length - text.size(1)) if done else float('nan')
+            line = f"window {k}/{n_windows}: {text.size(1)} of {length} characters, {elapsed:.1f}s elapsed, " \
+                   f"about {left:.1f}s left"
+            if mode == 'threshold':
+                at = info['converged_at'].tolist()
+                line += f"; {sum(a > 0 for a in at)} of {len(at)} converged, after iteration {max(at)} at most"
+            log(line)
+        tokens, info = generate_text(unmasker, remasker, settings, batch_size=n, block_size=block, context=context,
+                                     base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
+                                     wrong_token_id=u['wrong_token_id'], generator=generator, log=log,
+                                     progress=progress, fixed=None if fixed is None else torch.tensor([fixed] * n))
         texts = [tokenizer.decode(row) for row in tokens.tolist()]  # .tolist() waits for the device
         return b, texts, info['iterations'], info['converged_at'].tolist(), time.perf_counter() - t1
 
@@ -1059,16 +1155,19 @@ def main():
         for k, text in enumerate(texts):
             print(text)
             print('---------------', flush=True)
+            at = converged_at[k] if isinstance(converged_at[k], list) else [converged_at[k]]  # one per window
+            at = [a if a > 0 else None for a in at]
             if sink:
                 line = {'sample': b * bs + k, 'text': text, 'seed': seed, 'mode': mode, 'iterations': iterations,
-                        'converged_at': converged_at[k] if converged_at[k] > 0 else None}
+                        'converged_at': at if len(at) > 1 else at[0]}
                 line.update({'start': prompt} if prompt else {'infill': template} if template else {})
                 sink.write(json.dumps(line) + '\n')
                 sink.flush()
             if log:
-                conv = f"converged after iteration {converged_at[k]}" if converged_at[k] > 0 else \
-                    f"ran {iterations} iterations"
-                log(f"sample {b * bs + k}: {conv}")
+                runs = iterations if isinstance(iterations, list) else [iterations]
+                conv = '; '.join(f"converged after iteration {a}" if a else f"ran {i} iterations"
+                                 for a, i in zip(at, runs))
+                log(f"sample {b * bs + k}: {conv}" if len(at) == 1 else f"sample {b * bs + k}, window by window: {conv}")
         if log:
             log(f"batch of {len(texts)}: {seconds:.2f}s wall, {len(texts) * length / seconds:,.0f} tokens/s")
 
