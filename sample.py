@@ -30,6 +30,7 @@ gives the guide's literal rule.
     $ python sample.py config/sample_fill_once_confidence.py  # its low-confidence variant: the best text
     $ python sample.py --start="ROMEO." --use_fill_once=True          # after a prompt
     $ python sample.py --infill="Creeps in this {5} pace" --use_fill_once=True  # into a template's holes
+    $ python sample.py --live=True --replay=replay.html  # watch it write (watch.py): live on stderr, a page to replay
     $ python sample.py --help                            # every knob
 
 generate() is importable and takes loaded models, so a caller can load once and generate many times.
@@ -41,7 +42,7 @@ import os
 import re
 import sys
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import torch
@@ -93,6 +94,10 @@ infill = ''  # a template whose holes are filled: {N} = N tokens, {} = the rest 
 # output
 verbose = True  # per-iteration progress and a summary on stderr; False: print only the texts
 out_file: str | None = None  # also append each sample to this file as one JSON line
+# watching it write (watch.py, imported only when asked for; the texts on stdout stay as they are)
+live: bool | str = False  # the first sample of each batch on stderr at every iteration: True = redrawn in place when stderr is a terminal (else nothing; NO_COLOR: no colours) | 'mono' = the same without colours | 'frames' = plain text frames one after another, anywhere; a live view replaces the per-iteration lines
+replay: str | None = None  # write every iteration of the first replay_samples samples to this self-contained .html page (play it in a browser); None = none
+replay_samples = 1  # samples the replay page holds, the first ones: 1 to 8, at most num_samples (and at most 200 diffusion_iterations)
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 _SCHEDULE_DEFAULTS = (remasking_schedule, start_ratio, end_ratio)  # fill-once mode takes no other
@@ -951,6 +956,14 @@ def main():
     # batch order, so the output is the one-process output (each batch has its own seed)
     rank, world, dev = distributed_setup(device)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose and rank == 0 else None
+    watching = live is not False or replay is not None
+    if watching:  # the viewers live in watch.py, imported only when one is asked for
+        try:
+            import watch
+        except ImportError:
+            raise ValueError("live and replay need watch.py beside sample.py: copy it too, or leave them off") from None
+        live_style = watch.check(live, replay, replay_samples, num_samples=num_samples, iterations=diffusion_iterations,
+                                 stream=sys.stderr, rank=rank)
 
     prompt, template = read_text('start', start), read_text('infill', infill)
     # a bad template is an error before anything is loaded; without a {} hole it is the whole sample
@@ -972,6 +985,13 @@ def main():
     if compile:
         unmasker = torch.compile(unmasker)
         remasker = torch.compile(remasker) if remasker is not None else None
+    viewers = None
+    if watching:
+        meta = {'settings': asdict(settings), 'checkpoint_name': u['path'],
+                'remasking_checkpoint_name': r['path'] if r else None, 'seed': seed, 'start': prompt,
+                'infill': template, 'num_samples': num_samples, 'batch_size': bs, 'device': dev, 'dtype': dtype}
+        viewers = watch.Viewers(tokenizer, live=live_style if rank == 0 else None, stream=sys.stderr, replay=replay,
+                                replay_samples=replay_samples, meta=meta)
     if log:
         schedule_iterations = diffusion_iterations - (settings.correction_passes if not correction_inside else 0)
         mode_desc = {'random': f"random re-masking, {remasking_schedule} schedule {start_ratio} -> {end_ratio}",
@@ -1042,7 +1062,9 @@ def main():
         t1 = time.perf_counter()
         tokens, info = generate(unmasker, remasker, settings, batch_size=n, base_vocab_size=u['base_vocab_size'],
                                 mask_token_id=u['mask_token_id'], wrong_token_id=u['wrong_token_id'],
-                                generator=generator, log=log, fixed=None if fixed is None else torch.tensor([fixed] * n))
+                                generator=generator, log=None if viewers and viewers.live else log,  # or the live view
+                                watch=viewers.batch(first_sample, n) if viewers else None,
+                                fixed=None if fixed is None else torch.tensor([fixed] * n))
         texts = [tokenizer.decode(row) for row in tokens.tolist()]  # .tolist() waits for the device
         return b, texts, info['iterations'], info['converged_at'].tolist(), time.perf_counter() - t1
 
@@ -1078,6 +1100,8 @@ def main():
     finally:
         if sink:
             sink.close()
+    if viewers:
+        viewers.finish(rank, world, log)  # the replay page, written by rank 0
     if log:
         log(f"done in {time.perf_counter() - t0:.1f}s")
     if world > 1:
