@@ -175,6 +175,22 @@ def test_frame_wraps_to_the_terminal_and_fits_its_height():
 # -----------------------------------------------------------------------------
 # the live view in sample.py
 
+class Stream:
+    def __init__(self, tty):
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+def test_live_style_follows_the_knob_the_stream_and_the_environment():
+    tty, pipe, xterm = Stream(True), Stream(False), {'TERM': 'xterm'}
+    assert [watch.live_style(v, tty, xterm) for v in watch.LIVE] == [None, 'color', 'mono', 'plain']
+    assert [watch.live_style(v, pipe, xterm) for v in watch.LIVE] == [None, None, None, 'plain']  # frames: anywhere
+    assert watch.live_style(True, tty, {'TERM': 'xterm', 'NO_COLOR': '1'}) == 'mono'
+    assert watch.live_style(True, tty, {'TERM': 'dumb'}) is None  # no cursor movement there
+
+
 @contextlib.contextmanager
 def pseudo_terminal(columns=100, lines=40):
     """A pty's slave end as a text stream (a terminal of that size) and the bytes written to it."""
@@ -342,7 +358,7 @@ def browser():
         b.close()
 
 
-def test_the_replay_page_in_a_browser_shows_generates_steps(sample_main, workdir, tmp_path, browser):
+def test_the_replay_page_in_a_browser_shows_the_steps_of_generate(sample_main, workdir, tmp_path, browser):
     path = tmp_path / 'r.html'
     code, out, err = sample_main(*SHORT, '--start=to be', '--num_samples=2', '--batch_size=2', '--replay_samples=2',
                                  '--seed=11', '--correction_share=0.1', f'--replay={path}')
