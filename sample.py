@@ -30,6 +30,7 @@ gives the guide's literal rule.
     $ python sample.py config/sample_fill_once_confidence.py  # its low-confidence variant: the best text
     $ python sample.py --start="ROMEO." --use_fill_once=True          # after a prompt
     $ python sample.py --infill="Creeps in this {5} pace" --use_fill_once=True  # into a template's holes
+    $ python sample.py --live=True --replay=replay.html  # watch it write (watch.py): live on stderr, a page to replay
     $ python sample.py --help                            # every knob
 
 generate() is importable and takes loaded models, so a caller can load once and generate many times.
@@ -41,7 +42,7 @@ import os
 import re
 import sys
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import torch
@@ -94,6 +95,10 @@ infill = ''  # a template whose holes are filled: {N} = N tokens, {} = the rest 
 # output
 verbose = True  # per-iteration progress and a summary on stderr; False: print only the texts
 out_file: str | None = None  # also append each sample to this file as one JSON line
+# watching it write (watch.py, imported only when asked for; the texts on stdout stay as they are)
+live: bool | str = False  # the first sample of each batch on stderr at every iteration: True = redrawn in place when stderr is a terminal (else nothing; NO_COLOR: no colours) | 'mono' = the same without colours | 'frames' = plain text frames one after another, anywhere; a live view replaces the per-iteration lines
+replay: str | None = None  # write every iteration of the first replay_samples samples to this self-contained .html page (play it in a browser); None = none
+replay_samples = 1  # samples the replay page holds, the first ones: 1 to 8, at most num_samples (and at most 200 diffusion_iterations)
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 _SCHEDULE_DEFAULTS = (remasking_schedule, start_ratio, end_ratio)  # fill-once mode takes no other
@@ -933,6 +938,40 @@ def generate_text(unmasking_model, remasking_model=None, settings=None, *, batch
 # -----------------------------------------------------------------------------
 # the script
 
+def describe(s, C):
+    """The startup line's account of how s (a Sampling, C its self-correction passes) chooses."""
+    sched = f"{s.remasking_schedule} schedule {s.start_ratio} -> {s.end_ratio}"
+    T = s.diffusion_iterations
+    S = T - (0 if s.correction_inside or s.mode == 'threshold' else C)  # the schedule's iterations
+    desc = {'random': f"random re-masking, {sched}",
+            'schedule': f"{'top-N' if s.selection_temperature == 0 else 'N'} by P([WRONG]), {sched}",
+            'threshold': f"every position with P([WRONG]) > {s.threshold}, early stop on convergence",
+            'mixed': f"{sched}, candidates with P([WRONG]) > {s.threshold} first, then random",
+            'confidence': f"beyond the guide: the unmasking model's least confident tokens, {sched}; no remasking model",
+            'fill_once': f"beyond the guide: each [MASK] filled once and kept, 1/{S} of them a pass in random order; "
+                         f"no remasking model",
+            'fill_once_confidence': f"beyond the guide: each [MASK] filled once and kept, 1/{S} of them a pass, the "
+                                    f"unmasking model's most confident; no remasking model"}[s.mode]
+    if s.mode in ('random', 'mixed') and s.random_from == 'filled':
+        desc += "; its random part from the positions just filled"
+    if s.mode in RANKED and s.selection_temperature > 0:
+        score = '(1 - P(token))' if s.mode in CONFIDENCE else 'P([WRONG])'
+        desc += f"; the re-masked drawn in proportion to {score}^(1/{s.selection_temperature:g})"
+    if s.mode in CAPPED and s.max_remask_kept == 0:
+        desc += "; only from the tokens just filled (a kept token stays)"
+    elif s.mode in CAPPED and s.max_remask_kept is not None:
+        desc += f"; at most {s.max_remask_kept:g} of the positions to generate re-masked from tokens kept earlier"
+    if C:
+        what = f"{s.correction_share:g} of the text a pass, " + (
+            "the kept tokens of highest P([WRONG])" if s.correction_by == 'remasker' else
+            f"re-reading {s.correction_reread:g} of the kept tokens, by {s.correction_by}")
+        where = f"in the last {C} iterations" + (f", after the schedule ends at iteration {S}" if S < T else '')
+        desc += f"; self-correction {where}: {what}"
+    if needs_remasker(s) and s.mode not in NEEDS_REMASKER:  # its self-correction runs one
+        desc = desc.replace('; no remasking model', '')
+    return desc
+
+
 def resolve_checkpoint(name, out_dir):
     """A path to an existing file is used as is; otherwise the name is looked up in out_dir."""
     return name if os.path.isfile(name) else os.path.join(out_dir, name)
@@ -1030,6 +1069,14 @@ def main():
     # batch order, so the output is the one-process output (each batch has its own seed)
     rank, world, dev = distributed_setup(device)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose and rank == 0 else None
+    watching = live is not False or replay is not None
+    if watching:  # the viewers live in watch.py, imported only when one is asked for
+        try:
+            import watch
+        except ImportError:
+            raise ValueError("live and replay need watch.py beside sample.py: copy it too, or leave them off") from None
+        live_style = watch.check(live, replay, replay_samples, num_samples=num_samples, iterations=diffusion_iterations,
+                                 stream=sys.stderr, rank=rank)
 
     prompt, template = read_text('start', start), read_text('infill', infill)
     # a bad template is an error before anything is loaded; without a {} hole it is the whole sample
@@ -1054,47 +1101,23 @@ def main():
         raise ValueError(f"context {context} must be smaller than the models' block_size {block} (each window "
                          f"begins with context tokens of the text so far)")
     windows = window_lengths(length, block, context, sum(t >= 0 for t in fixed) if fixed is not None else 0)
+    if replay is not None and len(windows) > 1:
+        raise ValueError(f"replay holds one window of at most block_size {block} tokens; sequence_length {length} "
+                         f"is written in {len(windows)}: leave replay off, or write at most {block}")
     settings = replace(settings, sequence_length=length)
     C = correction_passes_for(settings, [length if fixed is None else sum(t < 0 for t in fixed)])  # as generate() will
     if compile:
         unmasker = torch.compile(unmasker)
         remasker = torch.compile(remasker) if remasker is not None else None
+    viewers = None
+    if watching:
+        meta = {'settings': asdict(settings), 'checkpoint_name': u['path'],
+                'remasking_checkpoint_name': r['path'] if r else None, 'seed': seed, 'start': prompt,
+                'infill': template, 'num_samples': num_samples, 'batch_size': bs, 'device': dev, 'dtype': dtype}
+        viewers = watch.Viewers(tokenizer, live=live_style if rank == 0 else None, stream=sys.stderr, replay=replay,
+                                replay_samples=replay_samples, meta=meta)
     if log:
-        schedule_iterations = diffusion_iterations - (C if not correction_inside else 0)
-        mode_desc = {'random': f"random re-masking, {remasking_schedule} schedule {start_ratio} -> {end_ratio}",
-                     'schedule': f"{'top-N' if selection_temperature == 0 else 'N'} by P([WRONG]), "
-                                 f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}",
-                     'threshold': f"every position with P([WRONG]) > {threshold}, early stop on convergence",
-                     'mixed': f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}, candidates with "
-                              f"P([WRONG]) > {threshold} first, then random",
-                     'confidence': f"beyond the guide: the unmasking model's least confident tokens, "
-                                   f"{remasking_schedule} schedule {start_ratio} -> {end_ratio}; no remasking model",
-                     'fill_once': f"beyond the guide: each [MASK] filled once and kept, 1/{schedule_iterations} "
-                                  f"of them a pass in random order; no remasking model",
-                     'fill_once_confidence': f"beyond the guide: each [MASK] filled once and kept, "
-                                             f"1/{schedule_iterations} of them a pass, the unmasking model's most "
-                                             f"confident; no remasking model"}[mode]
-        if mode in ('random', 'mixed') and random_from == 'filled':
-            mode_desc += "; its random part from the positions just filled"
-        if mode in RANKED and selection_temperature > 0:
-            score = '(1 - P(token))' if mode in CONFIDENCE else 'P([WRONG])'
-            mode_desc += f"; the re-masked drawn in proportion to {score}^(1/{selection_temperature:g})"
-        capped = mode in CAPPED and max_remask_kept is not None
-        if capped and max_remask_kept == 0:
-            mode_desc += "; only from the tokens just filled (a kept token stays)"
-        elif capped:
-            mode_desc += f"; at most {max_remask_kept:g} of the positions to generate re-masked from tokens kept earlier"
-        if C:
-            S = diffusion_iterations - (0 if correction_inside or mode == 'threshold' else C)
-            what = f"{correction_share:g} of the text a pass, " + (
-                "the kept tokens of highest P([WRONG])" if settings.correction_by == 'remasker' else
-                f"re-reading {correction_reread:g} of the kept tokens, by {settings.correction_by}")
-            where_ = f"in the last {C} iterations" if S == diffusion_iterations else \
-                f"in the last {C} iterations, after the schedule ends at iteration {S}"
-            mode_desc += f"; self-correction {where_}: {what}"
-        if needs_remasker(settings) and mode not in NEEDS_REMASKER:  # its self-correction runs one
-            mode_desc = mode_desc.replace('; no remasking model', '')
-        log(f"mode: {mode} ({mode_desc})")
+        log(f"mode: {mode} ({describe(settings, C)})")
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
                 f"use_intelligent_remasking=False selects random re-masking")
@@ -1146,7 +1169,9 @@ def main():
             log(line)
         tokens, info = generate_text(unmasker, remasker, settings, batch_size=n, block_size=block, context=context,
                                      base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
-                                     wrong_token_id=u['wrong_token_id'], generator=generator, log=log,
+                                     wrong_token_id=u['wrong_token_id'], generator=generator,
+                                     log=None if viewers and viewers.live else log,  # or the live view
+                                     watch=viewers.batch(first_sample, n) if viewers else None,
                                      progress=progress, fixed=None if fixed is None else torch.tensor([fixed] * n))
         texts = [tokenizer.decode(row) for row in tokens.tolist()]  # .tolist() waits for the device
         return b, texts, info['iterations'], info['converged_at'].tolist(), time.perf_counter() - t1
@@ -1186,6 +1211,8 @@ def main():
     finally:
         if sink:
             sink.close()
+    if viewers:
+        viewers.finish(rank, world, log)  # the replay page, written by rank 0
     if log:
         log(f"done in {time.perf_counter() - t0:.1f}s")
     if world > 1:

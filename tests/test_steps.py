@@ -251,7 +251,7 @@ def test_self_correction_never_rereads_given_tokens_and_threshold_rows_that_conv
 
 
 @pytest.mark.parametrize('knob, value, message', [
-    ('correction_passes', 5, 'correction_passes must be an integer from 0 (off) to diffusion_iterations - 1 = 4'),
+    ('correction_passes', 5, 'correction_passes must be None (a third) or an integer from 0 (off) to diffusion_iterations - 1 = 4'),
     ('correction_passes', -1, 'correction_passes must be'),
     ('correction_passes', 1.5, 'correction_passes must be'),
     ('correction_share', 0.0, 'correction_share must be a share in (0, 1], got 0.0'),
