@@ -27,6 +27,13 @@ around the span is given); the judge scores the filled span in its context (bits
 the span given what precedes it) and how the text after it follows on (bits per character of the
 rest of the window given the span), against the original span (the validation row).
 
+long: text longer than the models' block (sequence_length above block_size), written window after
+window as sample.py writes it (sample.generate_text): for each row of long_rows and each context of
+contexts, num_samples texts; the judge scores them in windows of its block moving by half a block,
+and the table gives bits per character of the whole text, its entropy, and the bits of the
+2 * seam characters around every seam (the start of a window's new text) against 2 * seam in the
+middle of every window's new text: where a window's start reads worse than its middle.
+
 remasker: how well a remasker flags wrong characters. Held-out text (the validation works) is
 corrupted by train.py's corruptions (train.CORRUPTIONS), a share t ~ U(0, 1) of each sequence:
 'random' (uniform random characters) and 'model' (masked, then refilled by the unmasking model's
@@ -45,6 +52,7 @@ threshold. The last line is one JSON object with every number.
     $ python eval.py --sweep=iterations --plot=iterations.png --out_json=iterations.json
     $ python eval.py --benchmark=likelihood --device=cuda     # NELBO vs the judge on all of val.bin
     $ python eval.py --benchmark=infill --sequence_length=256 --num_samples=64
+    $ python eval.py --benchmark=long --sequence_length=4096 --num_samples=8 --device=cuda
     $ python eval.py --benchmark=remasker                     # both shipped remaskers, 16 sequences each
     $ python eval.py --benchmark=remasker --num_sequences=64 --device=cuda
 
@@ -133,12 +141,16 @@ _INFILL_ROWS = ';'.join([
     f'name=guide mixed-naive,mode=mixed,remasker={_NAIVE},{_GUIDE}',
 ])
 
+# The long benchmark's rows: python sample.py's defaults, and self-correction (fill_once_confidence's defaults).
+_LONG_ROWS = f'name=python sample.py,mode=schedule,remasker={_PRISM};' \
+    'name=self-correction,mode=fill_once_confidence,diffusion_iterations=59'
+
 # The remasker benchmark's sampler texts: what `python sample.py` writes, and the best mode without a remasker.
 _SAMPLER_ROWS = f'name=python sample.py,mode=schedule,remasker={sample.remasking_checkpoint_name};' \
     'name=fill_once_confidence,mode=fill_once_confidence,diffusion_iterations=59'
 
 # -----------------------------------------------------------------------------
-benchmark = 'quality'  # 'quality' | 'likelihood' | 'infill' | 'remasker'
+benchmark = 'quality'  # 'quality' | 'likelihood' | 'infill' | 'remasker' | 'long'
 # both benchmarks
 out_dir = 'checkpoints'  # where the checkpoints are
 checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (generates; 'model' corruption)
@@ -158,6 +170,10 @@ show_chars = 200  # characters of each row's first sample to print
 out_json = ''  # also write the JSON result to this file
 out_csv = ''  # also write one CSV line per row to this file
 plot = ''  # a .png path: bpc and entropy against forward passes per sample (needs matplotlib)
+# long (text longer than a block; sequence_length above the models' block_size)
+long_rows = _LONG_ROWS  # ';'-separated rows as for quality, each writing num_samples texts of sequence_length at every context
+contexts = '128,256,512,768'  # comma-separated values of sample.py's context knob (tokens that begin each next window)
+seam = 32  # characters on each side of a seam that make its region (and the size of a window's middle region / 2)
 # infill
 infill_rows = _INFILL_ROWS  # ';'-separated rows as for quality, each filling every span
 span_lengths = '8,32,128'  # comma-separated lengths of the hidden spans, in tokens
@@ -171,7 +187,7 @@ thresholds = '0.003,0.005,0.01,0.05,0.5'  # P([WRONG]) thresholds to report (com
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 
-DEFAULT_BATCH_SIZE = {'quality': 64, 'likelihood': 64, 'infill': 64, 'remasker': 8}
+DEFAULT_BATCH_SIZE = {'quality': 64, 'likelihood': 64, 'infill': 64, 'remasker': 8, 'long': 8}
 REMASKER_SEQUENCES = 16  # num_sequences=None for the remasker diagnostics: per corruption
 
 
@@ -505,6 +521,101 @@ def run_likelihood():
 
 
 # -----------------------------------------------------------------------------
+# text longer than a block
+
+@torch.no_grad()
+def judge_bits_long(judge, tokens, base_vocab_size, block_size, batch_size):
+    """token_bits of texts longer than the judge's block, (N, L) -> (N, L-1): in windows of block_size
+    that move by half a block, each token scored once, with at least half a block before it (all
+    of what precedes it in the first window)."""
+    N, L = tokens.shape
+    out = torch.empty(N, L - 1)
+    step = block_size // 2
+    for start in range(0, max(L - block_size, 0) + step, step):
+        chunk = tokens[:, start:start + block_size]
+        bits = judge_bits(judge, chunk, base_vocab_size, batch_size)  # (N, len-1), column j for position start+j+1
+        first = 0 if start == 0 else block_size - step - 1  # the positions this window scores first
+        out[:, start + first:start + chunk.size(1) - 1] = bits[:, first:]
+        if start + chunk.size(1) >= L:
+            break
+    return out
+
+
+def seam_regions(plan, seam_chars):
+    """(seams, middles): the positions of the seam_chars before and after the start of every window's
+    new text but the first, and of 2 * seam_chars in the middle of every window's new text that has
+    room (all new text from the window's start, as written by sample.window_lengths' plan)."""
+    seams, middles, written = [], [], 0
+    for k, (given, new) in enumerate(plan):
+        if k:
+            seams.append(range(max(written - seam_chars, 0), min(written + seam_chars, written + new)))
+        if new >= 4 * seam_chars:
+            mid = written + new // 2
+            middles.append(range(mid - seam_chars, mid + seam_chars))
+        written += new
+    return seams, middles
+
+
+def run_long():
+    bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['long']
+    sample.check_device(device, dtype)
+    ctxs = [parse_literal(v.strip()) for v in str(contexts).split(',') if v.strip()]
+    long = parse_rows(long_rows)
+    if any(row['mode'] == 'validation' for row in long):
+        raise ValueError("long_rows: give rows that generate")
+    check_rows(long)
+    unmasker, u, judge, remasker_models = load_models(long, windowed=True)
+    block = u['model_args']['block_size']
+    if sequence_length <= block:
+        raise ValueError(f"the long benchmark writes text longer than the models' block_size {block}: raise "
+                         f"sequence_length above it, got {sequence_length}")
+    if not ctxs or not all(isinstance(c, int) and not isinstance(c, bool) and 0 < c < block for c in ctxs):
+        raise ValueError(f"contexts must be integers from 1 to block_size - 1 = {block - 1}, got {contexts!r}")
+    tokenizer = build_tokenizer(u['tokenizer'])
+    hardware = device_name(device)
+    print(f"long text: {num_samples} texts of {sequence_length} characters a row and context, windows of {block}; "
+          f"{hardware}, {device} {dtype}; judge {judge_name}; bits/char and entropy mean ± 95% CI over texts")
+    print(f"{'row':<22} {'context':>7} {'windows':>7}  {'new text bits/char':^18}  {'entropy':^14}  "
+          f"{'at the seams':^15}  {'mid-window':^15}  {'s/text':>7}")
+    results = []
+    for row in long:
+        remasker = remasker_models[row['remasker']] if row['remasker'] else None
+        for c in ctxs:
+            plan = sample.window_lengths(sequence_length, block, c)
+            parts, seconds = [], 0.0
+            for b, i in enumerate(range(0, num_samples, bs)):
+                n = min(bs, num_samples - i)
+                generator = torch.Generator(device=device).manual_seed(sample.batch_seed(seed, b))
+                synchronize(device)
+                t0 = time.perf_counter()
+                tokens, _ = sample.generate_text(unmasker, remasker, batch_size=n, block_size=block, context=c,
+                                                 sequence_length=sequence_length, base_vocab_size=u['base_vocab_size'],
+                                                 mask_token_id=u['mask_token_id'], wrong_token_id=u['wrong_token_id'],
+                                                 mode=row['mode'], generator=generator,
+                                                 **{k: row[k] for k in GENERATE_KEYS})
+                synchronize(device)
+                seconds += time.perf_counter() - t0
+                parts.append(tokens)
+            tokens = torch.cat(parts)
+            bits = judge_bits_long(judge, tokens, u['base_vocab_size'], judge.config.block_size, bs)  # (N, L-1)
+            at = lambda positions: torch.tensor([p - 1 for r in positions for p in r if p >= 1], dtype=torch.long)  # noqa: E731
+            seams, middles = seam_regions(plan, seam)
+            texts = [tokenizer.decode(t) for t in tokens.tolist()]
+            m = {'new_bits': mean_ci(bits.mean(dim=1).numpy()),
+                 'entropy': mean_ci([char_entropy(t) for t in texts]),
+                 'seam_bits': mean_ci(bits[:, at(seams)].mean(dim=1).numpy()),
+                 'middle_bits': mean_ci(bits[:, at(middles)].mean(dim=1).numpy())}
+            results.append({'name': row['name'], 'context': c, 'windows': len(plan),
+                            'seconds_per_text': seconds / num_samples, 'first_text': texts[0][:show_chars],
+                            **{k: {'mean': _finite(a), 'ci95': _finite(b_)} for k, (a, b_) in m.items()}})
+            print(f"{row['name']:<22} {c:>7} {len(plan):>7}  {m['new_bits'][0]:>7.3f} ± {m['new_bits'][1]:<7.3f}  "
+                  f"{m['entropy'][0]:>6.3f} ± {m['entropy'][1]:<5.3f}  {m['seam_bits'][0]:>6.3f} ± {m['seam_bits'][1]:<6.3f}  "
+                  f"{m['middle_bits'][0]:>6.3f} ± {m['middle_bits'][1]:<6.3f}  {seconds / num_samples:>7.1f}", flush=True)
+    print(json.dumps({'what': 'long', 'hardware': hardware, 'num_samples': num_samples,
+                      'sequence_length': sequence_length, 'block_size': block, 'seam': seam, 'results': results}))
+
+
+# -----------------------------------------------------------------------------
 # infilling
 
 def run_infill():
@@ -739,18 +850,18 @@ def windows(data, starts, length):
     return torch.from_numpy(np.stack([data[s:s + length] for s in starts]).astype(np.int64)).to(device)
 
 
-def load_models(rows, models_dtype=None):
+def load_models(rows, models_dtype=None, windowed=False):
     """(unmasker, its info, judge, {remasker file: remasker}) for rows, each checked against the
     unmasker by sample.py's own loading functions; the unmasker and remaskers in models_dtype (None:
     the dtype knob), the judge in float32."""
     models_dtype = models_dtype or dtype
     unmasker, u, _, _ = sample.load_models(checkpoint_name, out_dir=out_dir, device=device, dtype=models_dtype,
-                                           sequence_length=sequence_length)
+                                           sequence_length=sequence_length, windowed=windowed)
     judge, j = sample.load_model(judge_name, 'autoregressive', 'judge_name', out_dir=out_dir, device=device,
                                  dtype='float32')
     if j['tokenizer'] != u['tokenizer'] or j['base_vocab_size'] != u['base_vocab_size']:
         raise ValueError(f"the judge {j['path']} and {u['path']} have different vocabularies")
-    if sequence_length > j['model_args']['block_size']:
+    if sequence_length > j['model_args']['block_size'] and not windowed:
         raise ValueError(f"sequence_length {sequence_length} exceeds the block_size "
                          f"{j['model_args']['block_size']} of {j['path']}")
     remasker_models = {}
@@ -983,7 +1094,7 @@ def main():
     BENCHMARKS[benchmark]()
 
 
-BENCHMARKS = {'quality': run_quality, 'likelihood': run_likelihood, 'infill': run_infill,
+BENCHMARKS = {'quality': run_quality, 'likelihood': run_likelihood, 'infill': run_infill, 'long': run_long,
               'remasker': run_remasker}
 
 

@@ -18,7 +18,7 @@ CKPT = os.path.join(ROOT, 'checkpoints')
 SHIPPED = {  # file -> training_type
     'ckpt_unmasking.pt': 'unmasking',
     'ckpt_remasking_naive_4400.pt': 'remasking',
-    'ckpt_remasking_model.pt': 'remasking',
+    'ckpt_remasking_prism.pt': 'remasking',
     'ckpt_judge.pt': 'autoregressive',
 }
 MiB = 2 ** 20
@@ -49,14 +49,14 @@ def test_shipped_checkpoint_loads_weights_only(name):
 def shipped():
     u, info = load_checkpoint(os.path.join(CKPT, 'ckpt_unmasking.pt'))
     remaskers = {}
-    for name in ('ckpt_remasking_naive_4400.pt', 'ckpt_remasking_model.pt'):
+    for name in ('ckpt_remasking_naive_4400.pt', 'ckpt_remasking_prism.pt'):
         r, r_info = load_checkpoint(os.path.join(CKPT, name))
         sample.check_compatible(info, r_info)  # raises if they differ
         remaskers[name] = r
     return u, info, remaskers
 
 
-@pytest.mark.parametrize('remasker', ['ckpt_remasking_naive_4400.pt', 'ckpt_remasking_model.pt'])
+@pytest.mark.parametrize('remasker', ['ckpt_remasking_naive_4400.pt', 'ckpt_remasking_prism.pt'])
 @pytest.mark.parametrize('mode', sample.MODES)
 def test_shipped_models_generate_mask_free_text_in_every_mode(shipped, remasker, mode):
     u, info, remaskers = shipped
@@ -75,6 +75,6 @@ def test_the_main_job_runs_as_shipped():
     """`python sample.py` with its defaults: one 1024-character text from the shipped models."""
     res = subprocess.run([sys.executable, 'sample.py'], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
-    assert 'mode: schedule' in res.stderr and 'ckpt_remasking_model.pt' in res.stderr
+    assert 'mode: schedule' in res.stderr and 'ckpt_remasking_prism.pt' in res.stderr
     text, sep, rest = res.stdout.rpartition('\n---------------\n')
     assert sep and rest == '' and len(text) == 1024

@@ -159,9 +159,11 @@ def test_the_default_rows_parse_and_compare_like_with_like():
     assert list(rows)[0] == 'validation'
     guide = [row for name, row in rows.items() if name.startswith('guide ')]
     assert guide and all(row[k] == v for row in guide for k, v in sample.GUIDE_RULE.items())
-    for name, row in rows.items():  # every other row takes the defaults, the LLaDA row apart
+    for name, row in rows.items():  # every other row takes the defaults, the LLaDA row and self-correction apart
         if row['mode'] != 'validation' and not name.startswith('guide ') and 'LLaDA' not in name:
-            assert all(row[k] == evaluation.GENERATE_DEFAULTS[k] for k in sample.GUIDE_RULE), name
+            assert all(row[k] == evaluation.GENERATE_DEFAULTS[k] for k in sample.GUIDE_RULE if k != 'correction_passes'), name
+            plain = 'plain' in name or name.startswith('fill-once')  # the field's baselines are plain
+            assert (row['correction_passes'] == 0) == plain or 'prism-correction' in name, name
     assert rows['fill-once-conf-59']['mode'] == rows['fill-once-conf-59 LLaDA']['mode'] == 'fill_once_confidence'
     assert rows['fill-once-conf-59 LLaDA']['selection_temperature'] == 0
 
@@ -279,7 +281,7 @@ def tiny_models(folder):
     data.mkdir()
     for name, kind, seed, extra in (('ckpt_unmasking.pt', 'unmasking', 0, {}),
                                     ('ckpt_remasking_naive_4400.pt', 'remasking', 1, {}),
-                                    ('ckpt_remasking_model.pt', 'remasking', 2, {}),
+                                    ('ckpt_remasking_prism.pt', 'remasking', 2, {}),
                                     ('ckpt_judge.pt', 'autoregressive', 3, {'attention_type': 'causal'}),
                                     ('wide_remasker.pt', 'remasking', 4, {'n_embd': 32})):
         tiny_checkpoint(ck / name, kind, seed, CHARS, block_size=64, **extra)
@@ -303,8 +305,8 @@ def eval_main(workdir, run_script):
 SMALL = ['--data_dir=data', '--num_samples=4', '--sequence_length=16', '--batch_size=2', '--device=cpu']
 ROWS = ('mode=validation;name=random,mode=random,diffusion_iterations=4;'
         'name=schedule,mode=schedule,diffusion_iterations=4,remasker=ckpt_remasking_naive_4400.pt;'
-        'name=threshold,mode=threshold,threshold=0.5,diffusion_iterations=4,remasker=ckpt_remasking_model.pt;'
-        'name=mixed,mode=mixed,threshold=0.01,diffusion_iterations=4,remasker=ckpt_remasking_model.pt')
+        'name=threshold,mode=threshold,threshold=0.5,diffusion_iterations=4,remasker=ckpt_remasking_prism.pt;'
+        'name=mixed,mode=mixed,threshold=0.01,diffusion_iterations=4,remasker=ckpt_remasking_prism.pt')
 
 
 def last_json(stdout):
@@ -396,7 +398,7 @@ def test_remasker_benchmark_runs_trains_corruptions(eval_main):
     assert result['num_sequences'] == 4  # a calibration loop once overwrote the count, and later remaskers ran short
     # each remasker is measured on the same text whatever came before it
     code, out, err = eval_main('--benchmark=remasker', '--data_dir=data', '--num_sequences=4', '--sequence_length=16',
-                               '--device=cpu', '--remaskers=ckpt_remasking_model.pt,ckpt_remasking_naive_4400.pt')
+                               '--device=cpu', '--remaskers=ckpt_remasking_prism.pt,ckpt_remasking_naive_4400.pt')
     swapped = last_json(out)
     assert swapped['clean'][::-1] == result['clean'] and swapped['num_sequences'] == 4
     for r in result['results']:
@@ -494,3 +496,36 @@ def test_eval_presets_name_only_shipped_remaskers_and_known_rows(preset):
     assert len(rows) > 1 and rows[0]['mode'] == 'validation'
     for row in rows:
         assert row['remasker'] is None or os.path.isfile(os.path.join(ROOT, 'checkpoints', row['remasker']))
+
+
+# -----------------------------------------------------------------------------
+# text longer than a block
+
+def test_the_judge_scores_long_text_once_a_token_with_half_a_block_before_it():
+    class Causal(torch.nn.Module):  # logits from the previous token alone: its score does not depend on the window
+        def forward(self, idx):
+            return torch.nn.functional.one_hot(idx, V).float() * 3.0, None
+    tokens = torch.randint(0, BASE, (2, 50), generator=torch.Generator().manual_seed(0))
+    whole = evaluation.judge_bits(Causal(), tokens, BASE, 2)
+    assert torch.allclose(evaluation.judge_bits_long(Causal(), tokens, BASE, 16, 2), whole)
+    assert torch.allclose(evaluation.judge_bits_long(Causal(), tokens[:, :16], BASE, 16, 2), whole[:, :15])
+
+
+def test_seam_regions_are_the_starts_and_middles_of_the_windows():
+    plan = sample.window_lengths(300, 100, 20)  # (0, 100), (20, 80), (20, 80), (20, 40)
+    seams, middles = evaluation.seam_regions(plan, 8)
+    assert [(r.start, r.stop) for r in seams] == [(92, 108), (172, 188), (252, 268)]
+    assert [(r.start, r.stop) for r in middles] == [(42, 58), (132, 148), (212, 228), (272, 288)]
+
+
+def test_long_benchmark_writes_and_scores_text_longer_than_a_block(eval_main):
+    code, out, err = eval_main('--benchmark=long', '--data_dir=data', '--device=cpu', '--num_samples=2',
+                               '--sequence_length=150', '--contexts=16,32', '--batch_size=2', '--seam=4',
+                               '--long_rows=name=f,mode=fill_once_confidence,diffusion_iterations=3')
+    assert code == 0, err
+    result = last_json(out)
+    assert [(r['name'], r['context'], r['windows']) for r in result['results']] == [('f', 16, 3), ('f', 32, 4)]
+    assert all(r['new_bits']['mean'] > 0 and r['seam_bits']['mean'] > 0 and r['middle_bits']['mean'] > 0
+               for r in result['results'])
+    code, out, err = eval_main('--benchmark=long', '--data_dir=data', '--device=cpu', '--sequence_length=64')
+    assert code == 1 and 'raise sequence_length above it' in err
