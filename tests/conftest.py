@@ -14,6 +14,10 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+if os.environ.get('PYTEST_XDIST_WORKER'):  # two workers on two cores: one thread each, and so their subprocesses
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    torch.set_num_threads(1)
+
 
 @pytest.fixture
 def run_script(monkeypatch, capsys):
