@@ -15,7 +15,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 pytest.importorskip('triton')
-pytestmark = pytest.mark.slow  # one process under Triton's interpreter: about 10 s
+pytestmark = pytest.mark.slow  # one process under Triton's interpreter: a few seconds
 
 PRELUDE = """
 import json, os
@@ -76,7 +76,7 @@ check('exact', """
 torch.manual_seed(0)
 res = []
 for V, base, dtype in [(67, 65, torch.float32), (5003, 5003, torch.bfloat16), (4610, 4600, torch.bfloat16)]:
-    logits = (torch.randn(8, 4, V) * 4).to(dtype)
+    logits = (torch.randn(4, 4, V) * 4).to(dtype)
     for temperature in (1.0, 0.5, 2.0):
         a, b = both(model.sample_tokens, logits, base, temperature, torch.Generator().manual_seed(7))
         u = 1 - torch.rand(logits.shape[:-1], dtype=torch.float64, generator=torch.Generator().manual_seed(7))
@@ -93,7 +93,7 @@ def test_fused_sampling_draws_the_torch_tokens_but_at_rounding_boundaries(result
     for V, temperature, same_shape, n, gaps, in_base in out:
         assert same_shape and in_base, (V, temperature)
         assert all(g < 1e-5 for g in gaps), (V, temperature, gaps)  # u at a boundary, within rounding
-    assert sum(len(gaps) for *_, gaps, _ in out) <= 2  # of 288 draws
+    assert sum(len(gaps) for *_, gaps, _ in out) <= 2  # of 144 draws
 
 
 # all the mass on the last token; on the first; a NaN anywhere marks the row with base_vocab_size;
@@ -121,7 +121,7 @@ def test_fused_sampling_edge_rows(results):
 
 check('softmax', """
 row = torch.tensor([0.0, 1.0, 2.0, -float('inf'), 0.5] + [-float('inf')] * 2100)
-draws = model.sample_tokens(row.expand(1500, row.numel()), 5, 1.0, torch.Generator().manual_seed(3))
+draws = model.sample_tokens(row.expand(400, row.numel()), 5, 1.0, torch.Generator().manual_seed(3))  # a program a row
 print(json.dumps({'freq': (torch.bincount(draws, minlength=5).double() / draws.numel()).tolist(),
                   'p': torch.softmax(row[:5], 0).tolist()}))
 """)
@@ -131,7 +131,7 @@ def test_fused_sampling_follows_the_softmax(results):
     out = results['softmax']
     assert out['freq'][3] == 0.0
     for f, p in zip(out['freq'], out['p']):
-        assert abs(f - p) < 0.04  # 1500 draws: about 3 standard errors
+        assert abs(f - p) < 0.075  # 400 draws: 3 standard errors (the interpreter runs a program a draw, ~10 ms)
 
 
 check('logsumexp', """
