@@ -1,8 +1,9 @@
 """
 Evaluation of the models, one benchmark a run (--benchmark=...): quality (the default: ways of
 generating, each scored by the autoregressive judge), likelihood (the unmasking model's NELBO against
-the judge's bits per character), infill (spans of held-out text hidden and filled) and remasker (how
-well remaskers flag wrong characters). The speed benchmark is bench.py.
+the judge's bits per character), infill (spans of held-out text hidden and filled), long (text longer
+than a block, window after window) and remasker (how well remaskers flag wrong characters, and tell
+the sampler's texts from real ones). The speed benchmark is bench.py.
 
 quality: for each row of `rows` (a way of generating: mode, remasker, iterations, ...),
 generate num_samples texts with sample.generate() and score each one: bits per character under the
