@@ -561,6 +561,8 @@ def run_long():
     bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['long']
     sample.check_device(device, dtype)
     ctxs = [parse_literal(v.strip()) for v in str(contexts).split(',') if v.strip()]
+    if isinstance(seam, bool) or not isinstance(seam, int) or seam < 1:
+        raise ValueError(f"seam must be an integer of at least 1 (characters), got {seam!r}")
     long = parse_rows(long_rows)
     if any(row['mode'] == 'validation' for row in long):
         raise ValueError("long_rows: give rows that generate")

@@ -113,6 +113,11 @@ GUIDE_RULE = {'random_from': 'all', 'selection_temperature': 0.0, 'max_remask_ke
 CORRECTION_BY = ('probability', 'margin', 'drawn', 'remasker')
 
 
+def score_name(mode):
+    """What a mode's score is: the remasker's P([WRONG]), or 1 - P(token) in the confidence modes."""
+    return '1 - P(token)' if mode in CONFIDENCE else 'P([WRONG])'
+
+
 # -----------------------------------------------------------------------------
 # the schedule
 
@@ -612,11 +617,7 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
     s = sampling(settings, **knobs)
     check_settings(s, batch_size=batch_size)
     mode = s.mode
-    if needs_remasker(s) and remasking_model is None:
-        raise ValueError(f"{mode} mode needs a remasking model" if mode in NEEDS_REMASKER else
-                         "correction_by='remasker' needs a remasking model")
-    device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) \
-        else (generator.device if generator is not None else torch.device('cpu'))
+    device = _device(unmasking_model, generator)
     B, L, T = batch_size, s.sequence_length, s.diffusion_iterations
     x = torch.full((B, L), mask_token_id, dtype=torch.long, device=device)
     free = None  # the positions to generate (None: all)
@@ -632,6 +633,11 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
     if min(to_generate) < 1:
         raise ValueError("every row needs a position to generate: fixed gives every token of one")
     same = len(set(to_generate)) == 1  # then every count is one int for the whole batch
+    C = correction_passes_for(s, to_generate)
+    s = replace(s, correction_passes=C)  # the Steps say what ran
+    if needs_remasker(s) and remasking_model is None:
+        raise ValueError(f"{mode} mode needs a remasking model" if mode in NEEDS_REMASKER else
+                         "correction_by='remasker' needs a remasking model")
 
     def per_batch(values):
         """One int per row -> an int when the rows agree, else (B,) long on the device."""
@@ -639,8 +645,6 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
 
     # Self-correction re-reads in iterations T-1-C .. T-2. After the schedule (the default), the mode's
     # schedule runs over the first S = T - C iterations, so that its last one is the first correction.
-    C = correction_passes_for(s, to_generate)
-    s = replace(s, correction_passes=C)  # the Steps say what ran
     S = T - C if C and not s.correction_inside and mode != 'threshold' else T
     counts = None  # the [MASK]s the mode leaves before iteration i: an int, or (B,) counts when the rows' G differ
     if mode != 'threshold':
@@ -666,6 +670,18 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
     rows = None  # threshold mode: the rows still generating (None: all); only they are computed
     finite = torch.ones((), dtype=torch.bool, device=device)  # NaN check without a sync per iteration
     corrections = 0  # [MASK]s the last iteration's self-correction left, when known in number before the run (else None)
+
+    def judged(x, rows, ran):
+        """The remasking model's P([WRONG]) over x's rows, counted as a pass of it; NaN is checked at the end."""
+        nonlocal finite
+        p = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
+        passes[1, ran] += 1
+        finite &= ~p.isnan().any()  # NaN wherever the logits hold one
+        return p
+
+    def run_info(i):
+        return {'iterations': i + 1, 'converged_at': converged_at, 'unmasker_passes': passes[0],
+                'remasker_passes': passes[1], 'unmasker_positions': passes[2]}
     for i in range(T):
         ran = slice(None) if rows is None or not fast else rows  # the rows the models run over
         current = x if rows is None else x[rows]  # (b, L)
@@ -676,11 +692,11 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
         # (b, n, V), a static shape.
         n_masked = counts[i] + corrections if same and counts is not None and corrections is not None else None
         correcting = C and T - 1 - C <= i < T - 1
+        kept = ~masked if allowed is None else allowed & ~masked  # the generated tokens kept so far
         reread, n_read, read, best, model_input = None, 0, None, None, x
         if correcting and s.correction_by != 'remasker':  # self-correction: mask a share of the kept tokens for this pass
-            kept = ~masked if allowed is None else allowed & ~masked
             n_read = round(s.correction_reread * (to_generate[0] - n_masked)) if n_masked is not None else \
-                (s.correction_reread * kept.sum(dim=1)).round().long()
+                (s.correction_reread * kept.sum(dim=1).double()).round().long()  # float64, rounded as Python rounds
             reread = top_n(torch.where(kept, _uniform(kept, generator), -1.0), n_read) & kept
             model_input = _put(x, rows, torch.where(reread, mask_token_id, current))
         positions = mask_positions(model_input, mask_token_id, n_masked + n_read) if n_masked is not None else None
@@ -698,9 +714,7 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
         x = _put(x, rows, active)
         filled = x  # the text after this fill, for the Step
         if i == T - 1:  # the last iteration never re-masks: the output holds no [MASK]
-            info = {'iterations': i + 1, 'converged_at': converged_at, 'unmasker_passes': passes[0],
-                    'remasker_passes': passes[1], 'unmasker_positions': passes[2]}
-            yield Step(i, s, B, rows, filled, masked, None, None, None, None, None, free, converged, info)
+            yield Step(i, s, B, rows, filled, masked, None, None, None, None, None, free, converged, run_info(i))
             break
 
         p_wrong, chosen, newly = None, torch.zeros_like(masked), None
@@ -708,9 +722,7 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
             if mode in CONFIDENCE:
                 p_wrong = 1 - confidence if rows is None else 1 - confidence[rows]
             elif mode in NEEDS_REMASKER:
-                p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
-                passes[1, ran] += 1
-                finite &= ~p_wrong.isnan().any()  # NaN wherever the logits hold one
+                p_wrong = judged(x, rows, ran)
             pool = masked if mode == 'fill_once' or s.random_from == 'filled' else None  # the random part's source
             active, chosen = remask(active, mode, p_wrong, None if counts is None else counts[i + 1], s.threshold,
                                     generator, allowed=allowed, pool=pool, filled=masked,
@@ -722,19 +734,16 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
             converged = converged.index_put((at,), newly)
         corrected = None
         if correcting:  # self-correction: the worst of the re-read (or judged) kept tokens are drawn again next pass
-            if reread is None:  # by the remasker: every kept token is a candidate
-                if p_wrong is None or mode in CONFIDENCE:
-                    p_wrong = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)
-                    passes[1, ran] += 1
-                    finite &= ~p_wrong.isnan().any()
-                pool = (~masked if allowed is None else allowed & ~masked)
-                n_pool, rank = (to_generate[0] - n_masked if n_masked is not None else pool.sum(dim=1)), p_wrong
+            if reread is None:  # by the remasker: every kept token is a candidate, ranked by its P([WRONG])
+                rank = p_wrong if p_wrong is not None and mode not in CONFIDENCE else judged(x, rows, ran)
+                pool, n_pool = kept, to_generate[0] - n_masked if n_masked is not None else kept.sum(dim=1)
             else:
                 pool, n_pool = reread, n_read
                 rank = correction_rank(read, best, s.correction_by, generator)
             candidates = pool & ~chosen if newly is None else pool & ~chosen & ~newly[:, None]
-            n = min(to_correct, n_pool) if isinstance(to_correct, int) and isinstance(n_pool, int) else \
-                torch.minimum(torch.as_tensor(to_correct, device=device), torch.as_tensor(n_pool, device=device))
+            wanted = to_correct if isinstance(to_correct, int) or rows is None else to_correct[rows]  # the rows that ran
+            n = min(wanted, n_pool) if isinstance(wanted, int) and isinstance(n_pool, int) else \
+                torch.minimum(torch.as_tensor(wanted, device=device), torch.as_tensor(n_pool, device=device))
             corrected = top_n(torch.where(candidates, rank, -math.inf), n) & candidates
             active = torch.where(corrected, mask_token_id, active)
             corrections = n if isinstance(n, int) and (only_new or i >= S - 1) else None
@@ -744,8 +753,7 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
         still = (~converged).nonzero().squeeze(1) if mode == 'threshold' else None  # the one host sync of an iteration
         info = None
         if still is not None and still.numel() == 0:  # every row has converged: this was the last iteration
-            info = {'iterations': i + 1, 'converged_at': converged_at, 'unmasker_passes': passes[0],
-                    'remasker_passes': passes[1], 'unmasker_positions': passes[2]}
+            info = run_info(i)
         yield Step(i, s, B, rows, filled, masked, chosen, corrected, reread, p_wrong,
                    None if read is None else read.exp(), free, converged, info)
         if info is not None:
@@ -831,6 +839,13 @@ def generate(unmasking_model, remasking_model=None, settings=None, *, batch_size
     return step.tokens, step.info
 
 
+def _device(model, generator):
+    """Where generation runs: the model's parameters' device, else the generator's, else the CPU."""
+    if isinstance(model, torch.nn.Module):
+        return next(model.parameters()).device
+    return generator.device if generator is not None else torch.device('cpu')
+
+
 def _put(x, rows, values):
     """x with its rows (all if None) replaced by values."""
     if rows is None:
@@ -849,7 +864,7 @@ def iteration_line(step):
     if p_wrong is not None:
         allowed = None if step._free is None else step._free if step._rows is None else step._free[step._rows]
         active = p_wrong if allowed is None else p_wrong[allowed]  # the generated positions only
-        what = '1 - P(token)' if s.mode in CONFIDENCE else 'P([WRONG])'
+        what = score_name(s.mode)
         if active.numel():
             line += (f" | {what} min {active.min().item():.2e} mean {active.mean().item():.2e} "
                      f"max {active.max().item():.2e}")
@@ -874,7 +889,12 @@ def window_lengths(length, block_size, context, prompt_length=0):
     (given, new), the tokens each window reads as given context (the last ones written, or the
     prompt) and the tokens it writes. The first window holds the prompt whole when it fits in a
     block (as a prompt always did), else only its last `context` tokens; every later window
-    begins with the last `context` tokens so far; the last is as long as what is left."""
+    begins with the last `context` tokens so far; the last is as long as what is left. A length
+    beyond a block needs 0 < context < block_size (ValueError)."""
+    if length > block_size and not (isinstance(context, int) and not isinstance(context, bool) and
+                                    0 < context < block_size):
+        raise ValueError(f"context must be an integer from 1 to the models' block_size - 1 = {block_size - 1} (each "
+                         f"window begins with context tokens of the text so far), got {context!r}")
     windows, written = [], prompt_length
     while written < length:
         given = written if not windows and written < block_size else min(context, written)
@@ -905,8 +925,6 @@ def generate_text(unmasking_model, remasking_model=None, settings=None, *, batch
         if progress:
             progress(1, 1, tokens, info)
         return tokens, info
-    if not (isinstance(context, int) and not isinstance(context, bool) and 0 < context < block_size):
-        raise ValueError(f"context must be an integer from 1 to block_size - 1 = {block_size - 1}, got {context!r}")
     prompt = None
     if fixed is not None:
         fixed = torch.as_tensor(fixed, dtype=torch.long)
@@ -916,10 +934,9 @@ def generate_text(unmasking_model, remasking_model=None, settings=None, *, batch
             raise ValueError(f"a text longer than block_size {block_size} takes only a prompt: the given tokens "
                              f"first and the same number in every row, not a template with holes")
         prompt = fixed[:, :P]
-    device = next(unmasking_model.parameters()).device if isinstance(unmasking_model, torch.nn.Module) else \
-        (generator.device if generator is not None else torch.device('cpu'))
+    device = _device(unmasking_model, generator)
     text = torch.empty(batch_size, 0, dtype=torch.long, device=device) if prompt is None else prompt.to(device)
-    plan = window_lengths(L, block_size, context, text.size(1))
+    plan = window_lengths(L, block_size, context, text.size(1))  # checks context
     infos = []
     for k, (given, new) in enumerate(plan):
         window_fixed = None if given == 0 else \
@@ -955,7 +972,7 @@ def describe(s, C):
     if s.mode in ('random', 'mixed') and s.random_from == 'filled':
         desc += "; its random part from the positions just filled"
     if s.mode in RANKED and s.selection_temperature > 0:
-        score = '(1 - P(token))' if s.mode in CONFIDENCE else 'P([WRONG])'
+        score = '(1 - P(token))' if s.mode in CONFIDENCE else score_name(s.mode)
         desc += f"; the re-masked drawn in proportion to {score}^(1/{s.selection_temperature:g})"
     if s.mode in CAPPED and s.max_remask_kept == 0:
         desc += "; only from the tokens just filled (a kept token stays)"
@@ -1086,8 +1103,6 @@ def main():
     if needs_remasker(settings) and not remasking_checkpoint_name:
         raise ValueError("correction_by='remasker' needs a remasking model: set remasking_checkpoint_name")
     remasker_name = remasking_checkpoint_name if needs_remasker(settings) else None
-    if not (isinstance(context, int) and not isinstance(context, bool) and context >= 1):
-        raise ValueError(f"context must be an integer of at least 1 (tokens), got {context!r}")
     unmasker, u, remasker, r = load_models(checkpoint_name, remasker_name, out_dir=out_dir, device=dev, dtype=dtype,
                                            sequence_length=sequence_length, windowed=True)
     block = u['model_args']['block_size']
@@ -1097,15 +1112,15 @@ def main():
     if template and length > block:
         raise ValueError(f"the template is {length} tokens, longer than the models' block_size {block}: a template "
                          f"is filled in one window; write longer text with a prompt (start) or none")
-    if length > block and context >= block:
-        raise ValueError(f"context {context} must be smaller than the models' block_size {block} (each window "
-                         f"begins with context tokens of the text so far)")
-    windows = window_lengths(length, block, context, sum(t >= 0 for t in fixed) if fixed is not None else 0)
+    given = sum(t >= 0 for t in fixed) if fixed is not None else 0
+    windows = window_lengths(length, block, context, given)  # checks context
     if replay is not None and len(windows) > 1:
         raise ValueError(f"replay holds one window of at most block_size {block} tokens; sequence_length {length} "
                          f"is written in {len(windows)}: leave replay off, or write at most {block}")
     settings = replace(settings, sequence_length=length)
-    C = correction_passes_for(settings, [length if fixed is None else sum(t < 0 for t in fixed)])  # as generate() will
+    # each window resolves its own (as generate() will); the startup line gives the first window's
+    Cs = [correction_passes_for(replace(settings, sequence_length=g + n), [n]) for g, n in windows]
+    C = Cs[0]
     if compile:
         unmasker = torch.compile(unmasker)
         remasker = torch.compile(remasker) if remasker is not None else None
@@ -1118,6 +1133,9 @@ def main():
                                 replay_samples=replay_samples, meta=meta)
     if log:
         log(f"mode: {mode} ({describe(settings, C)})")
+        if len(set(Cs)) > 1:
+            log(f"note: each window resolves its self-correction passes: {', '.join(map(str, Cs))} (none where "
+                f"correction_share {correction_share:g} of its new tokens rounds to 0)")
         if mode == 'random' and remasking_confidence_threshold is not None:
             log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
                 f"use_intelligent_remasking=False selects random re-masking")
@@ -1140,7 +1158,6 @@ def main():
             log(f"longer than the models' block_size {block}: written in {len(windows)} windows, each next one "
                 f"beginning with the last {context} tokens so far")
         if fixed is not None:
-            given = sum(t >= 0 for t in fixed)
             log(f"{'prompt' if prompt else 'template'}: {given} tokens given, {length - given} to generate"
                 + (" (the template is the whole sample; sequence_length sizes only a {} hole)" if whole_template else ''))
 
@@ -1154,7 +1171,7 @@ def main():
             log(f"batch {b + 1}/{n_batches}: samples {first_sample}..{first_sample + n - 1}")
         generator = torch.Generator(device=dev).manual_seed(batch_seed(seed, b))
         t1 = time.perf_counter()
-        start_len = windows[0][0] if windows else 0
+        start_len = given  # the prompt's tokens: the text before the first window writes
 
         def progress(k, n_windows, text, info):  # one line a window, for text longer than a block
             if not log or n_windows == 1:

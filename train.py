@@ -71,8 +71,8 @@ remasking_corruption = 'random'  # remasking, 'corrupted': 'random' (uniform cha
 unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # the frozen unmasking model of the 'model' corruption, of 'loo' and of the sampler's texts (a path)
 loo_reread = 0.15  # 'loo': the share of each sequence masked for the unmasking model to re-read (the loss is taken there)
 loo_score = 'margin'  # 'loo': the [WRONG] target at a re-read token: 'probability' (1 - P(token)) | 'margin' (1 - P(token) / P(the likeliest token))
-pool_size = 256  # 'loo', 'critic': texts of the project's own sampler, written at the start of the run (0: none)
-pool_mode = 'fill_once_confidence'  # the sampler that writes them (a sample.MODES mode that needs no remasker), at its defaults
+pool_size = 256  # 'loo', 'critic': texts of the project's own sampler, written at the start of the run (at least 1)
+pool_mode = 'fill_once_confidence'  # the sampler that writes them (a sample.MODES mode that needs no remasker), at its defaults, plain
 pool_iterations = 59  # its diffusion_iterations
 pool_share = 0.5  # 'loo': the share of sequences drawn from the sampler's texts (the rest is real text); 'critic': of sequences holding a span of them
 # AdamW optimizer
@@ -250,13 +250,14 @@ LOSSES = {'token': token_mean_loss, 'sequence': sequence_mean_loss}
 @torch.no_grad()
 def sampler_pool(unmasker, n, length, task, mode, iterations, batch_size, generator, log=None):
     """(n, length) long: texts written by the project's own sampler (sample.generate in mode, at its
-    defaults and iterations) with the frozen unmasking model, batch_size at a time."""
+    defaults and iterations, without self-correction) with the frozen unmasking model, batch_size at a time."""
     texts, t0 = [], time.time()
     for i in range(0, n, batch_size):
         b = min(batch_size, n - i)
         tokens, _ = generate(unmasker, batch_size=b, sequence_length=length, base_vocab_size=task.base_vocab_size,
                              mask_token_id=task.mask_token_id, wrong_token_id=task.wrong_token_id, mode=mode,
-                             diffusion_iterations=iterations, generator=generator)
+                             diffusion_iterations=iterations, generator=generator,
+                             correction_passes=0)  # plain: the texts the shipped remaskers were trained on
         texts.append(tokens)
     if log:
         log(f"the sampler's texts: {n} of {length} characters, {mode} with {iterations} iterations, "

@@ -32,6 +32,8 @@ import os
 
 import torch
 
+from sample import score_name
+
 MASK_MARK = '·'  # a [MASK] that the mode re-masked: the next pass draws it again
 CORRECTED_MARK = '×'  # a [MASK] that self-correction made of a kept token
 MARKS = {'m': MASK_MARK, 'c': CORRECTED_MARK}
@@ -121,7 +123,7 @@ def views(step, rows):
     score = score.masked_fill(given, math.nan)
     counts = torch.stack([masked.sum(1), remasked.sum(1), corrected.sum(1), reread.sum(1)], 1).tolist()
     converged, ran = step.converged[at].tolist(), step.ran[at].tolist()
-    label = '1 - P(token)' if step.settings.mode in ('confidence', 'fill_once_confidence') else 'P([WRONG])'
+    label = score_name(step.settings.mode)
     out = []
     for k, (ids, st, sc) in enumerate(zip(step.tokens[at].tolist(), state.tolist(), score.tolist())):
         scores = [None if math.isnan(v) else v for v in sc]
@@ -333,7 +335,7 @@ class Replay:
         samples = [self.recorded[k] for k in sorted(self.recorded)]
         used = sorted({t for s in samples for f in s['frames'] for run in f['d'] for t in run[1]})
         mode = self.meta.get('settings', {}).get('mode')
-        label = '1 - P(token)' if mode in ('confidence', 'fill_once_confidence') else 'P([WRONG])'
+        label = score_name(mode)
         return {'meta': self.meta, 'label': label, 'placeholders': MARKS, 'states': STATES,
                 'tokens': {str(t): self.decode(t) for t in used}, 'samples': samples}
 

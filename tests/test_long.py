@@ -89,7 +89,7 @@ def test_a_template_longer_than_a_block_is_refused():
     fixed[:, 30] = 2  # a given token after a hole
     with pytest.raises(ValueError, match='takes only a prompt'):
         long(Recorder(), mode='random', fixed=fixed)
-    with pytest.raises(ValueError, match='context must be an integer from 1 to block_size - 1 = 19, got 20'):
+    with pytest.raises(ValueError, match="context must be an integer from 1 to the models' block_size - 1 = 19"):
         long(Recorder(), mode='random', context=20)
 
 
@@ -107,3 +107,16 @@ def test_sample_py_writes_long_text_with_a_progress_line_a_window_and_whole_samp
     assert [r['text'] for r in rows] == texts(stdout) and rows[0]['iterations'] == [3, 3, 3]
     code, stdout, err = sample_main('--sequence_length=2100', '--diffusion_iterations=3', '--verbose=False')
     assert code == 0 and err == '' and len(texts(stdout)[0]) == 2100
+
+
+def test_long_text_self_corrects_window_by_window_where_a_window_has_a_token_to_correct():
+    seen = []
+    tokens, info = sample.generate_text(Recorder(), batch_size=1, sequence_length=50, block_size=20, context=6,
+                                        base_vocab_size=BASE, mask_token_id=MASK, wrong_token_id=WRONG,
+                                        mode='fill_once', diffusion_iterations=6, correction_share=0.1,
+                                        generator=torch.Generator().manual_seed(0), watch=seen.append)
+    windows = sample.window_lengths(50, 20, 6)  # (0, 20), (6, 14), (6, 14), (6, 2)
+    passes = [s.settings.correction_passes for s in seen if s.iteration == 0]
+    assert passes == [2, 2, 2, 0]  # a third of 6, and none where 10% of 2 new tokens rounds to 0
+    assert [sum(int(s.corrected.sum()) for s in seen[6 * k:6 * k + 6]) > 0 for k in range(len(windows))] == \
+        [True, True, True, False]

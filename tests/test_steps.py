@@ -243,7 +243,8 @@ def test_self_correction_never_rereads_given_tokens_and_threshold_rows_that_conv
     steps, _ = stream('threshold', remasker=WrongStub(half, then), B=B, L=L, T=6, threshold=0.5, fixed=fixed,
                       correction_passes=5, correction_share=0.2, correction_reread=0.5, correction_by='margin')
     assert steps[1].converged.tolist() == [True, False]
-    assert steps[1].reread.all(dim=1).logical_not().all() and steps[1].reread.any(dim=1).all()
+    kept = (~steps[1].masked & (fixed < 0)).sum(dim=1)  # the kept generated tokens each row re-read half of
+    assert steps[1].reread.sum(dim=1).tolist() == [round(0.5 * k) for k in kept.tolist()]
     assert not steps[1].remasked[0].any()  # converged: its corrections are dropped, its text kept
     assert steps[1].corrected[1].any() and (steps[1].corrected[1] <= ~odd).all()
     for s in steps:
@@ -337,3 +338,31 @@ def test_self_correction_is_on_by_default_for_a_third_of_the_iterations_and_the_
     assert [bool(s.reread.any()) for s in steps] == [False] * 5 + [True] * 3 + [False]  # the last 3 of 9 before the final
     steps, _ = stream('fill_once', B=1, L=40, T=9, **RULES['defaults'])  # 1% of 40 rounds to 0
     assert steps[0].settings.correction_passes == 0 and not any(s.reread.any() for s in steps)
+
+
+def test_self_correction_in_threshold_mode_counts_each_running_rows_own_share():
+    """Regression: with rows of different numbers of positions to generate, the per-row count of
+    corrections was the whole batch's while only the rows still running were corrected (a size
+    mismatch, or another row's count)."""
+    from test_sample import ZeroIsWrong
+    B, L = 3, 12
+    fixed = torch.full((B, L), -1)
+    for b in range(B):
+        fixed[b, :2 * b + 1] = 2  # 11, 9 and 7 positions to generate
+    u = Recorder(torch.tensor([0.0, 0.0, -math.inf, -math.inf, -math.inf, 0.0, 0.0, 0.0]))  # 0 or 1, evenly
+    kw = dict(unmasker=u, B=B, L=L, T=30, seed=1, threshold=0.5, fixed=fixed, correction_passes=28,
+              correction_share=0.2, correction_reread=0.5, correction_by='margin')
+    plain, _ = stream('threshold', remasker=ZeroIsWrong(), fast=False, **kw)
+    fast, _ = stream('threshold', remasker=ZeroIsWrong(), fast=True, **kw)
+    converged_at = plain[-1].info['converged_at']
+    assert len(set(converged_at.tolist())) > 1  # rows stop at different iterations
+    corrected_rows = 0
+    for a, b in zip(plain, fast):
+        for name, view in views(a).items():
+            assert same(view, views(b)[name]), (a.iteration, name)
+        for row in range(B):
+            if a.ran[row] and not a.converged[row] and a.reread[row].any():
+                G = int((fixed[row] < 0).sum())
+                assert int(a.corrected[row].sum()) == min(round(0.2 * G), int(a.reread[row].sum()))
+                corrected_rows += 1
+    assert corrected_rows > B
