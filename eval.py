@@ -585,21 +585,8 @@ def run_long():
         remasker = remasker_models[row['remasker']] if row['remasker'] else None
         for c in ctxs:
             plan = sample.window_lengths(sequence_length, block, c)
-            parts, seconds = [], 0.0
-            for b, i in enumerate(range(0, num_samples, bs)):
-                n = min(bs, num_samples - i)
-                generator = torch.Generator(device=device).manual_seed(sample.batch_seed(seed, b))
-                synchronize(device)
-                t0 = time.perf_counter()
-                tokens, _ = sample.generate_text(unmasker, remasker, batch_size=n, block_size=block, context=c,
-                                                 sequence_length=sequence_length, base_vocab_size=u['base_vocab_size'],
-                                                 mask_token_id=u['mask_token_id'], wrong_token_id=u['wrong_token_id'],
-                                                 mode=row['mode'], generator=generator,
-                                                 **{k: row[k] for k in GENERATE_KEYS})
-                synchronize(device)
-                seconds += time.perf_counter() - t0
-                parts.append(tokens)
-            tokens = torch.cat(parts)
+            tokens, _, _, seconds = generate_row(row, unmasker, remasker, u, bs, write=sample.generate_text,
+                                                 block_size=block, context=c)
             bits = judge_bits_long(judge, tokens, u['base_vocab_size'], judge.config.block_size, bs)  # (N, L-1)
             at = lambda positions: torch.tensor([p - 1 for r in positions for p in r if p >= 1], dtype=torch.long)  # noqa: E731
             seams, middles = seam_regions(plan, seam)
@@ -876,10 +863,11 @@ def load_models(rows, models_dtype=None, windowed=False):
     return unmasker, u, judge, remasker_models
 
 
-def generate_row(row, unmasker, remasker, u, bs, count=None):
+def generate_row(row, unmasker, remasker, u, bs, count=None, write=sample.generate, **extra):
     """count (None: num_samples) samples for one row: (tokens (N, L), per-sample unmasker passes,
     remasker passes, wall seconds of generation). The passes are generate()'s own count; each
-    iteration a sample needed ran the unmasker over it once, so its unmasker passes are its iterations."""
+    iteration a sample needed ran the unmasker over it once, so its unmasker passes are its iterations.
+    write: sample.generate, or sample.generate_text with its block_size and context in extra."""
     settings = {k: row[k] for k in GENERATE_KEYS}
     count = num_samples if count is None else count
     tokens, unmasker_passes, remasker_passes = [], [], []
@@ -889,10 +877,9 @@ def generate_row(row, unmasker, remasker, u, bs, count=None):
         generator = torch.Generator(device=device).manual_seed(sample.batch_seed(seed, b))
         synchronize(device)
         t0 = time.perf_counter()
-        x, info = sample.generate(unmasker, remasker, batch_size=n, sequence_length=sequence_length,
-                                  base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
-                                  wrong_token_id=u['wrong_token_id'], mode=row['mode'], generator=generator,
-                                  **settings)
+        x, info = write(unmasker, remasker, batch_size=n, sequence_length=sequence_length,
+                        base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
+                        wrong_token_id=u['wrong_token_id'], mode=row['mode'], generator=generator, **settings, **extra)
         synchronize(device)
         seconds += time.perf_counter() - t0
         tokens.append(x)
