@@ -501,6 +501,11 @@ def test_train_ddp_exits_cleanly_while_gloo_still_frees_the_last_all_reduce(data
     (['--loss_weighting=elbo'], ["unknown loss_weighting 'elbo'", 'token, sequence']),
     (['--max_corrupted=0'], ['max_corrupted must be a share in (0, 1], got 0']),
     (['--max_iters=1.5'], ['--max_iters expects int']),
+    (['--training_type=remasking', '--remasking_target=energy'], ["unknown remasking_target 'energy'", 'corrupted, loo, critic']),
+    (['--loo_score=rank'], ["unknown loo_score 'rank'", 'probability, margin']),
+    (['--training_type=remasking', '--remasking_target=loo', '--pool_size=0'], ['pool_size must be at least 1, got 0']),
+    (['--pool_mode=schedule'], ['pool_mode must be a mode that needs no remasker', "got 'schedule'"]),
+    (['--loo_reread=0'], ['loo_reread must be a share in (0, 1], got 0']),
 ])
 def test_train_bad_input(data_dir, tmp_path, args, fragments):
     code, out, err = train_py(f'--data_dir={data_dir}', f'--out_dir={tmp_path}', *TINY, *args)
