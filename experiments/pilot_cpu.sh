@@ -3,13 +3,13 @@
 # sequence length 256 (batch 16, 128 of the sampler's texts written first), from the shipped remasker's
 # weights (prism: from the unmasking model's, as its preset says); then the remasker benchmark on 32
 # texts of 256 and eval.py's judged texts (experiments/pilot_rows.py).
-# $ OUT=out/pilot bash experiments/pilot_cpu.sh
+# $ OUT=out/pilot bash experiments/pilot_cpu.sh          (TARGETS="prism:450" to train only some)
 set -u
 OUT=${OUT:-out/pilot}
 mkdir -p "$OUT"
 common="--device=cpu --dtype=float32 --compile=False --block_size=256 --batch_size=16 --pool_size=128 --eval_interval=200
         --eval_iters=10 --log_interval=50 --warmup_iters=20 --out_dir=$OUT --ship_dir=$OUT"
-for t in loo:450 critic:600 prism:450; do
+for t in ${TARGETS:-loo:450 critic:600 prism:450}; do
   name=${t%%:*} iters=${t##*:}
   /usr/bin/time -f "$name: %e s wall" python train.py config/train_remasking_$name.py $common --max_iters=$iters \
     --lr_decay_iters=$iters > "$OUT/train_$name.log" 2>&1
