@@ -113,10 +113,10 @@ def test_long_text_self_corrects_window_by_window_where_a_window_has_a_token_to_
     seen = []
     tokens, info = sample.generate_text(Recorder(), batch_size=1, sequence_length=50, block_size=20, context=6,
                                         base_vocab_size=BASE, mask_token_id=MASK, wrong_token_id=WRONG,
-                                        mode='fill_once', diffusion_iterations=6, correction_share=0.1,
+                                        mode='fill_once', diffusion_iterations=21, correction_share=0.1,
                                         generator=torch.Generator().manual_seed(0), watch=seen.append)
     windows = sample.window_lengths(50, 20, 6)  # (0, 20), (6, 14), (6, 14), (6, 2)
     passes = [s.settings.correction_passes for s in seen if s.iteration == 0]
-    assert passes == [2, 2, 2, 0]  # a third of 6, and none where 10% of 2 new tokens rounds to 0
-    assert [sum(int(s.corrected.sum()) for s in seen[6 * k:6 * k + 6]) > 0 for k in range(len(windows))] == \
+    assert passes == [7, 7, 7, 0]  # a third of 21, and none where 10% of 2 new tokens rounds to 0
+    assert [sum(int(s.corrected.sum()) for s in seen[21 * k:21 * k + 21]) > 0 for k in range(len(windows))] == \
         [True, True, True, False]

@@ -326,17 +326,17 @@ def test_correction_by_the_remasker_takes_the_kept_tokens_it_finds_most_wrong_at
 
 
 def test_self_correction_is_on_by_default_for_a_third_of_the_iterations_and_the_guide_rule_turns_it_off():
-    for T, C in ((30, 10), (59, 20), (20, 7), (2, 1), (1, 0)):
+    for T, C in ((30, 10), (59, 20), (20, 7), (19, 0), (2, 0), (1, 0)):  # none below 20 iterations
         s = sample.sampling(mode='fill_once', diffusion_iterations=T)
         assert (sample.correction_passes_for(s, [1024]), s.correction_by) == (C, 'margin')
     s = sample.sampling(mode='fill_once', diffusion_iterations=30)
     assert sample.correction_passes_for(s, [50, 49]) == 0  # 1% of 49 rounds to 0: no token to correct a pass
     assert sample.correction_passes_for(replace(s, correction_passes=4), [8]) == 4  # as set, even so
     assert sample.correction_passes_for(sample.sampling(mode='schedule', **sample.GUIDE_RULE), [1024]) == 0
-    steps, _ = stream('fill_once', B=1, L=100, T=9, **RULES['defaults'])  # the knobs' defaults: correction_passes None
-    assert steps[0].settings.correction_passes == 3  # the Steps say what ran
-    assert [bool(s.reread.any()) for s in steps] == [False] * 5 + [True] * 3 + [False]  # the last 3 of 9 before the final
-    steps, _ = stream('fill_once', B=1, L=40, T=9, **RULES['defaults'])  # 1% of 40 rounds to 0
+    steps, _ = stream('fill_once', B=1, L=100, T=21, **RULES['defaults'])  # the knobs' defaults: correction_passes None
+    assert steps[0].settings.correction_passes == 7  # the Steps say what ran
+    assert [bool(s.reread.any()) for s in steps] == [False] * 13 + [True] * 7 + [False]  # the last 7 of 21 before the final
+    steps, _ = stream('fill_once', B=1, L=40, T=21, **RULES['defaults'])  # 1% of 40 rounds to 0
     assert steps[0].settings.correction_passes == 0 and not any(s.reread.any() for s in steps)
 
 
