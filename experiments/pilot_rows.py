@@ -10,7 +10,7 @@ batch_size = 8
 device = 'cpu'
 _P = _os.environ.get('PILOT', 'out/pilot')
 _FOC = 'mode=fill_once_confidence'
-_rows = ['mode=validation', f'name=foc-59,{_FOC},diffusion_iterations=59',
+_rows = ['mode=validation', f'name=foc-59,{_FOC},diffusion_iterations=59,correction_passes=0',
          f'name=foc-59 C=20,{_FOC},diffusion_iterations=59,correction_passes=20,correction_by=margin']
 for _t in ('loo', 'critic', 'prism'):
     _r = f'remasker={_P}/ckpt_remasking_{_t}.pt'

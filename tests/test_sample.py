@@ -1159,7 +1159,7 @@ def test_torchrun_two_processes_write_the_one_process_texts_in_order(workdir, sa
     # the prompt in a config file: torchrun would read --start=... as an abbreviation of its own --start-method
     (tmp_path / 'prompt.py').write_text("start = 'the king'\n")
     args = [str(tmp_path / 'prompt.py'), '--device=cpu', '--num_samples=5', '--batch_size=2', '--sequence_length=1100',
-            '--context=64', '--diffusion_iterations=4', '--remasking_confidence_threshold=0.5']  # 2 windows
+            '--context=64', '--diffusion_iterations=4', '--remasking_confidence_threshold=0.5', '--live=frames']  # 2 windows
     one = sample_main(*args, f'--out_file={tmp_path / "one.jsonl"}')
     two = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
                           os.path.join(ROOT, 'sample.py'), *args, f'--out_file={tmp_path / "two.jsonl"}'],
@@ -1172,6 +1172,9 @@ def test_torchrun_two_processes_write_the_one_process_texts_in_order(workdir, sa
     assert (tmp_path / 'two.jsonl').read_text() == (tmp_path / 'one.jsonl').read_text()
     assert 'device 2 processes, cpu' in two.stderr
     assert two.stderr.count('mode: ') == 1  # only process 0 logs
+    # the live view's first frame of each window of each batch: 3 batches in one process, on
+    # process 0 of two its batches 0 and 2 alone (process 1 draws none)
+    assert one[2].count('== iter 1/4') == 3 * 2 and two.stderr.count('== iter 1/4') == 2 * 2
 
 
 def test_importing_sample_runs_nothing():
