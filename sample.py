@@ -1179,13 +1179,13 @@ def main():
             log(f"batch {b + 1}/{n_batches}: samples {first_sample}..{first_sample + n - 1}")
         generator = torch.Generator(device=dev).manual_seed(batch_seed(seed, b))
         t1 = time.perf_counter()
-        start_len = given  # the prompt's tokens: the text before the first window writes
+        cost = [g + w for g, w in window_lengths(length, block, context, given)] if length > block else [length]
 
         def progress(k, n_windows, text, info):  # one line a window, for text longer than a block
             if not log or n_windows == 1:
                 return
-            elapsed, done = time.perf_counter() - t1, text.size(1) - start_len
-            left = elapsed / done * (length - text.size(1)) if done else float('nan')
+            elapsed = time.perf_counter() - t1  # a window costs about its positions, given and new
+            left = elapsed * sum(cost[k:]) / sum(cost[:k])
             line = f"window {k}/{n_windows}: {text.size(1)} of {length} characters, {elapsed:.1f}s elapsed, " \
                    f"about {left:.1f}s left"
             if mode == 'threshold':

@@ -1,7 +1,10 @@
 """Text longer than the models' block: window_lengths, sample.generate_text against stub models and
 tiny GPTs, and sample.py writing it (progress lines, whole samples in out_file)."""
 
+import itertools
 import json
+import re
+import time
 
 import pytest
 import torch
@@ -93,8 +96,10 @@ def test_a_template_longer_than_a_block_is_refused():
         long(Recorder(), mode='random', context=20)
 
 
-def test_sample_py_writes_long_text_with_a_progress_line_a_window_and_whole_samples(sample_main, tmp_path):
+def test_sample_py_writes_long_text_with_a_progress_line_a_window_and_whole_samples(sample_main, tmp_path, monkeypatch):
     out = tmp_path / 'o.jsonl'
+    clock = itertools.count()  # a second a reading: the elapsed times are whole and the estimates exact
+    monkeypatch.setattr(time, 'perf_counter', lambda: float(next(clock)))
     code, stdout, err = sample_main('--sequence_length=2100', '--context=128', '--diffusion_iterations=3',
                                     '--use_fill_once=True', '--num_samples=2', f'--out_file={out}')
     assert code == 0, err
@@ -103,6 +108,10 @@ def test_sample_py_writes_long_text_with_a_progress_line_a_window_and_whole_samp
     lines = [line for line in err.splitlines() if line.startswith('window ')]
     assert [line.split(':')[0] for line in lines] == ['window 1/3', 'window 2/3', 'window 3/3'] * 2
     assert '1024 of 2100 characters' in lines[0] and 'elapsed, about' in lines[0] and 's left' in lines[0]
+    # the estimate weighs each window by its positions, given and new: (0, 1024), (128, 896), (128, 180)
+    times = [[float(v) for v in re.findall(r'([0-9.]+)s (?:elapsed|left)', line)] for line in lines[:3]]
+    for (elapsed, left), rest in zip(times, (1024 + 308, 308, 0)):
+        assert elapsed >= 1 and abs(left - elapsed * rest / (2356 - rest)) <= 0.051, (elapsed, left, rest)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r['text'] for r in rows] == texts(stdout) and rows[0]['iterations'] == [3, 3, 3]
     code, stdout, err = sample_main('--sequence_length=2100', '--diffusion_iterations=3', '--verbose=False')
