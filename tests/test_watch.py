@@ -361,7 +361,7 @@ def browser():
 def test_the_replay_page_in_a_browser_shows_the_steps_of_generate(sample_main, workdir, tmp_path, browser):
     path = tmp_path / 'r.html'
     code, out, err = sample_main(*SHORT, '--start=to be', '--num_samples=2', '--batch_size=2', '--replay_samples=2',
-                                 '--seed=11', '--correction_share=0.1', f'--replay={path}')
+                                 '--seed=11', '--correction_passes=2', '--correction_share=0.1', f'--replay={path}')
     assert code == 0, err
     _, data = page_data(path)
     want = rerun(workdir, data['meta'], 0, 2)  # [sample][iteration] -> (text, states)
