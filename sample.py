@@ -1170,6 +1170,7 @@ def main():
                 + (" (the template is the whole sample; sequence_length sizes only a {} hole)" if whole_template else ''))
 
     n_batches = math.ceil(num_samples / bs)
+    cost = [g + w for g, w in windows]  # a window costs about its positions, given and new
 
     def run_batch(b):
         """Batch b: (b, texts, iterations run, converged_at per text, seconds)."""
@@ -1179,12 +1180,11 @@ def main():
             log(f"batch {b + 1}/{n_batches}: samples {first_sample}..{first_sample + n - 1}")
         generator = torch.Generator(device=dev).manual_seed(batch_seed(seed, b))
         t1 = time.perf_counter()
-        cost = [g + w for g, w in window_lengths(length, block, context, given)] if length > block else [length]
 
         def progress(k, n_windows, text, info):  # one line a window, for text longer than a block
             if not log or n_windows == 1:
                 return
-            elapsed = time.perf_counter() - t1  # a window costs about its positions, given and new
+            elapsed = time.perf_counter() - t1
             left = elapsed * sum(cost[k:]) / sum(cost[:k])
             line = f"window {k}/{n_windows}: {text.size(1)} of {length} characters, {elapsed:.1f}s elapsed, " \
                    f"about {left:.1f}s left"
