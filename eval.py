@@ -988,11 +988,13 @@ def plot_results(path, results):
         families.setdefault(r['family'], []).append(r)
     mean = lambda r, m: r['metrics'][m]['mean']  # noqa: E731
     ci = lambda r, m: r['metrics'][m]['ci95'] or 0.0  # noqa: E731
+    looks = {f: dict(color=f"C{i % 10}", marker='osD^v'[i // 10 % 5], capsize=3)  # one look a family in every panel
+             for i, f in enumerate(f for f, m in families.items() if m[0]['mode'] != 'validation')}
     ax = axes[0]
     for family, members in families.items():
         members = sorted(members, key=lambda r: mean(r, 'entropy'))
         style = dict(marker='*', markersize=14, color='gray', linestyle='none') if members[0]['mode'] == 'validation' \
-            else dict(marker='o', capsize=3)
+            else looks[family]
         ax.errorbar([mean(r, 'entropy') for r in members], [mean(r, 'bpc') for r in members],
                     xerr=[ci(r, 'entropy') for r in members], yerr=[ci(r, 'bpc') for r in members], label=family,
                     **style)
@@ -1008,7 +1010,7 @@ def plot_results(path, results):
                 continue
             members = sorted(members, key=lambda r: mean(r, 'forward_passes'))
             ax.errorbar([mean(r, 'forward_passes') for r in members], [mean(r, metric) for r in members],
-                        yerr=[ci(r, metric) for r in members], marker='o', capsize=3, label=family)
+                        yerr=[ci(r, metric) for r in members], label=family, **looks[family])
         ax.set_xscale('log')
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 1, 2, 5, 10, 20, 50, ...
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
