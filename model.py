@@ -186,12 +186,12 @@ def synchronize(device):
         torch.cuda.synchronize(device)
 
 
-def matmul_peak(device, dtype):
+def matmul_peak(device, dtype, n=None):
     """The dense matrix-multiply rate (FLOP/s) this device reaches in dtype, measured: the best of a
-    few n x n products (n = 8192 on a GPU, 2048 on the CPU). A shared CPU varies between runs, and
-    CPU utilisation figures with it."""
+    few n x n products (by default n = 8192 on a GPU, 2048 on the CPU). A shared CPU varies between
+    runs, and CPU utilisation figures with it."""
     device = str(device)
-    n = 8192 if device.startswith('cuda') else 2048
+    n = n or (8192 if device.startswith('cuda') else 2048)
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
     a @ b  # warm-up

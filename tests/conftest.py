@@ -2,8 +2,10 @@
 
 Most script runs happen in-process (`run_script`): a subprocess pays seconds to start Python and import
 torch, which is most of what a run with a tiny model costs. A few tests per script still start a real
-process, for what only one shows: the exit code and stderr of `error: ...`, and imports that run nothing."""
+process, for what only one shows: the exit code and stderr of `error: ...` (`import_fresh` runs a
+script's top level as `import` would, in this process too)."""
 
+import importlib.util
 import os
 import runpy
 import sys
@@ -39,6 +41,21 @@ def run_script(monkeypatch, capsys):
         if isinstance(code, str):
             return 1, out.out, out.err + code + '\n'
         return code or 0, out.out, out.err
+    return call
+
+
+@pytest.fixture
+def import_fresh(monkeypatch, capsys):
+    """call(script, *args) -> (stdout, stderr): the repository's script run as `import` runs it (a new
+    module named after it, not __main__), with sys.argv = [script, *args], in this process."""
+
+    def call(script, *args):
+        monkeypatch.setattr(sys, 'argv', [script, *map(str, args)])
+        capsys.readouterr()
+        spec = importlib.util.spec_from_file_location(os.path.splitext(script)[0], os.path.join(ROOT, script))
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        out = capsys.readouterr()
+        return out.out, out.err
     return call
 
 
