@@ -82,13 +82,13 @@ def write_workload(folder, unmasker, remasker, info):
 def generation_flops(model, info, sequence_length):
     """FLOPs of the forward passes one generate() call ran, from the counts in its info: each pass
     runs the trunk over every position of a row (attention included) and projects onto the
-    vocabulary where it was asked to (the unmasker: info['unmasker_positions']; the remasker:
+    vocabulary where it was asked to (a fill: info['fill_positions']; a separate remasker's pass:
     everywhere). Both models have model's architecture."""
     L = sequence_length
     head = 2 * model.config.n_embd * model.config.vocab_size  # per position projected
     trunk = L * (model.flops_per_token(L) - head)  # per row pass
-    passes = int(info['unmasker_passes'].sum()) + int(info['remasker_passes'].sum())
-    projected = int(info['unmasker_positions'].sum()) + L * int(info['remasker_passes'].sum())
+    passes = int(info['passes'].sum())
+    projected = int(info['fill_positions'].sum()) + L * (passes - int(info['fills'].sum()))
     return passes * trunk + projected * head
 
 

@@ -9,7 +9,7 @@ quality: for each row of `rows` (a way of generating: mode, remasker, iterations
 generate num_samples texts with sample.generate() and score each one: bits per character under the
 autoregressive judge (ckpt_judge.pt), the entropy of its characters, distinct word 1- and 2-grams
 and character 4-grams, the share of its words that occur in the training corpus, and the forward
-passes and iterations it took (as generate() counts them). Every number is a mean with a 95%
+forward passes and fills it took (as generate() counts them). Every number is a mean with a 95%
 confidence interval over the samples. A 'validation' row scores held-out text the same way, as the
 target to compare with. It prints a table, the start of each row's first sample, and last one JSON
 object with every number.
@@ -645,7 +645,7 @@ def run_infill():
                                                 fixed=torch.where(hole, -1, x), generator=generator,
                                                 **{k: row[k] for k in GENERATE_KEYS})
                     parts.append(out)
-                    passes += (info['unmasker_passes'] + info['remasker_passes']).tolist()
+                    passes += info['passes'].tolist()
                 tokens = torch.cat(parts)
             bits = judge_bits(judge, tokens, u['base_vocab_size'], bs)  # (N, L-1), column t-1 for position t
             m = {'span_bits': mean_ci(bits[:, first - 1:first - 1 + span].mean(dim=1).numpy()),
@@ -864,13 +864,13 @@ def load_models(rows, models_dtype=None, windowed=False):
 
 
 def generate_row(row, unmasker, remasker, u, bs, count=None, write=sample.generate, **extra):
-    """count (None: num_samples) samples for one row: (tokens (N, L), per-sample unmasker passes,
-    remasker passes, wall seconds of generation). The passes are generate()'s own count; each
-    iteration a sample needed ran the unmasker over it once, so its unmasker passes are its iterations.
+    """count (None: num_samples) samples for one row: (tokens (N, L), per-sample forward passes, fills,
+    wall seconds of generation). The counts are generate()'s own: a pass that fills and judges counts
+    once; each iteration a sample needed filled it once, so its fills are its iterations.
     write: sample.generate, or sample.generate_text with its block_size and context in extra."""
     settings = {k: row[k] for k in GENERATE_KEYS}
     count = num_samples if count is None else count
-    tokens, unmasker_passes, remasker_passes = [], [], []
+    tokens, passes, fills = [], [], []
     seconds = 0.0
     for b, start in enumerate(range(0, count, bs)):
         n = min(bs, count - start)
@@ -883,9 +883,9 @@ def generate_row(row, unmasker, remasker, u, bs, count=None, write=sample.genera
         synchronize(device)
         seconds += time.perf_counter() - t0
         tokens.append(x)
-        unmasker_passes += info['unmasker_passes'].tolist()
-        remasker_passes += info['remasker_passes'].tolist()
-    return torch.cat(tokens), unmasker_passes, remasker_passes, seconds
+        passes += info['passes'].tolist()
+        fills += info['fills'].tolist()
+    return torch.cat(tokens), passes, fills, seconds
 
 
 @torch.no_grad()
@@ -912,19 +912,17 @@ def run_row(row, models, tokenizer, corpus_words, bs, hardware):
         t0 = time.perf_counter()
         tokens = validation_tokens(u['base_vocab_size'], num_samples, sequence_length)
         seconds = time.perf_counter() - t0
-        unmasker_passes = remasker_passes = [0] * num_samples
+        passes = fills = [0] * num_samples
     else:
         remasker = remasker_models[row['remasker']] if row['remasker'] else None
-        tokens, unmasker_passes, remasker_passes, seconds = generate_row(row, unmasker, remasker, u, bs)
+        tokens, passes, fills, seconds = generate_row(row, unmasker, remasker, u, bs)
     texts = [tokenizer.decode(t) for t in tokens.tolist()]
     per_sample = {'bpc': judge_bpc(judge, tokens, u['base_vocab_size'], bs)}
     by_text = [text_metrics(text, corpus_words) for text in texts]
     for key in by_text[0]:
         per_sample[key] = [m[key] for m in by_text]
-    per_sample['forward_passes'] = [a + b for a, b in zip(unmasker_passes, remasker_passes)]
-    per_sample['unmasker_passes'] = unmasker_passes
-    per_sample['remasker_passes'] = remasker_passes
-    per_sample['iterations'] = unmasker_passes
+    per_sample['passes'] = passes
+    per_sample['fills'] = fills
     metrics = {}
     for key, values in per_sample.items():
         mean, ci = mean_ci(values)
@@ -944,7 +942,7 @@ def table(results):
     """One line per row: name, bpc +- ci, entropy +- ci, distinct ratios, corpus words, cost."""
     width = max(len('row'), *(len(r['name']) for r in results))
     lines = [f"{'row':<{width}}  {'bpc':^14}  {'entropy':^14}  {'dist-1':>6}  {'dist-2':>6}  {'char-4':>6}  "
-             f"{'corpus':>6}  {'passes':>7}  {'iters':>6}  {'s/sample':>8}"]
+             f"{'corpus':>6}  {'passes':>7}  {'fills':>6}  {'s/sample':>8}"]
     for r in results:
         m = r['metrics']
         lines.append(
@@ -953,7 +951,7 @@ def table(results):
             f"{_fmt(m['entropy']['mean'], '.3f'):>6} ± {_fmt(m['entropy']['ci95'], '.3f'):<5}  "
             f"{_fmt(m['distinct_1']['mean'], '.3f'):>6}  {_fmt(m['distinct_2']['mean'], '.3f'):>6}  "
             f"{_fmt(m['distinct_char4']['mean'], '.3f'):>6}  {_fmt(m['corpus_word_share']['mean'], '.3f'):>6}  "
-            f"{_fmt(m['forward_passes']['mean'], '.1f'):>7}  {_fmt(m['iterations']['mean'], '.1f'):>6}  "
+            f"{_fmt(m['passes']['mean'], '.1f'):>7}  {_fmt(m['fills']['mean'], '.1f'):>6}  "
             f"{r['seconds_per_sample']:>8.4f}")
     return '\n'.join(lines)
 
@@ -1008,8 +1006,8 @@ def plot_results(path, results):
             if members[0]['mode'] == 'validation':
                 ax.axhline(mean(members[0], metric), color='gray', linestyle='--', label=family)
                 continue
-            members = sorted(members, key=lambda r: mean(r, 'forward_passes'))
-            ax.errorbar([mean(r, 'forward_passes') for r in members], [mean(r, metric) for r in members],
+            members = sorted(members, key=lambda r: mean(r, 'passes'))
+            ax.errorbar([mean(r, 'passes') for r in members], [mean(r, metric) for r in members],
                         yerr=[ci(r, metric) for r in members], label=family, **looks[family])
         ax.set_xscale('log')
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 1, 2, 5, 10, 20, 50, ...
@@ -1071,7 +1069,7 @@ def run_quality():
     if plot:
         plot_results(plot, results)
     print(f"quality of {num_samples} samples x {sequence_length} tokens per row; {hardware}, {device} {dtype}; "
-          f"judge {judge_name}; mean ± 95% CI; passes and iterations per sample")
+          f"judge {judge_name}; mean ± 95% CI; forward passes and fills per sample")
     print(table(results))
     for r in results:
         print(f"\n{r['name']}: {r['first_sample']!r}")

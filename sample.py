@@ -432,9 +432,11 @@ class Sampling:
     correction_reread: float = correction_reread
     correction_by: str = correction_by
     correction_inside: bool = correction_inside
+    fresh_score: str | None = None  # a model that fills and judges: see judge_phase; None: 'next' in threshold mode, else 'fill'
 
 
-SAMPLING_KNOBS = tuple(f.name for f in fields(Sampling) if f.name not in ('mode', 'threshold'))  # knobs of the same name
+SAMPLING_KNOBS = tuple(f.name for f in fields(Sampling)
+                       if f.name not in ('mode', 'threshold', 'fresh_score'))  # knobs of the same name
 
 
 def sampling(settings=None, **knobs):
@@ -509,6 +511,8 @@ def check_settings(s, *, batch_size=1, num_samples=1):
         raise ValueError(f"unknown correction_by {s.correction_by!r}; choose one of {', '.join(CORRECTION_BY)}")
     if not isinstance(s.correction_inside, bool):
         raise ValueError(f"correction_inside must be True or False, got {s.correction_inside!r}")
+    if s.fresh_score not in (None, 'fill', 'next'):
+        raise ValueError(f"fresh_score must be None, 'fill' or 'next', got {s.fresh_score!r}")
 
 
 # -----------------------------------------------------------------------------
@@ -616,159 +620,271 @@ def _only_new(s, kept_cap):
         (s.mode in CAPPED and kept_cap == 0)
 
 
+def _per_row(values, device):
+    """One int per row -> an int when the rows agree, else (B,) long on the device."""
+    return values[0] if len(set(values)) == 1 else torch.tensor(values, device=device)
+
+
+def _given(fixed, B, L, base_vocab_size, device):
+    """fixed checked and on the device, and the positions to generate (B, L) bool; (None, None) if none."""
+    if fixed is None:
+        return None, None
+    fixed = torch.as_tensor(fixed, dtype=torch.long, device=device)
+    if fixed.shape != (B, L):
+        raise ValueError(f"fixed must be (batch_size, sequence_length) = ({B}, {L}), got {tuple(fixed.shape)}")
+    if ((fixed < -1) | (fixed >= base_vocab_size)).any():
+        raise ValueError(f"fixed holds -1 (generate) or real token ids below {base_vocab_size}")
+    return fixed, fixed < 0
+
+
+@dataclass
+class Plan:
+    """What steps() settles before its first iteration (see plan())."""
+    s: Sampling  # the settings, correction_passes resolved
+    B: int
+    L: int
+    T: int
+    S: int  # the iterations the mode's schedule runs over (T, or T - C when self-correction comes after it)
+    C: int  # self-correction passes, in iterations T-1-C .. T-2
+    free: torch.Tensor | None  # (B, L) bool, the positions to generate; None: all
+    to_generate: list  # G of each row
+    same: bool  # every row has the same G, so every count is one int
+    counts: object  # the [MASK]s the mode leaves before iteration i: a list, or (T, B) long; None in threshold mode
+    kept_cap: object  # max_remask_kept as a count: None, an int or (B,) long
+    to_correct: object  # self-correction's re-masks a pass: an int or (B,) long
+    only_new: bool  # the mode's choice takes only just-filled tokens (see _only_new)
+    shared: bool  # one model fills and judges: its P([WRONG]) rides on the fill pass
+    fresh: str  # shared: how the tokens a pass just filled are scored ('fill' or 'next', see judge_phase)
+    device: torch.device
+
+
+def plan(s, unmasking_model, remasking_model, *, batch_size, base_vocab_size, fixed, generator):
+    """1) plan: the counts, caps and corrections of a run by the Sampling s, and its given tokens."""
+    check_settings(s, batch_size=batch_size)
+    device = _device(unmasking_model, generator)
+    B, L, T = batch_size, s.sequence_length, s.diffusion_iterations
+    fixed, free = _given(fixed, B, L, base_vocab_size, device)
+    to_generate = [L] * B if free is None else free.sum(dim=1).tolist()
+    if min(to_generate) < 1:
+        raise ValueError("every row needs a position to generate: fixed gives every token of one")
+    C = correction_passes_for(s, to_generate)
+    s = replace(s, correction_passes=C)  # the Steps say what ran
+    if needs_remasker(s) and remasking_model is None:
+        raise ValueError(f"{s.mode} mode needs a remasking model" if s.mode in NEEDS_REMASKER else
+                         "correction_by='remasker' needs a remasking model")
+    same = len(set(to_generate)) == 1
+    # After the schedule (the default), the mode's schedule runs over the first S = T - C iterations, so
+    # that its last one is the first correction.
+    S = T - C if C and not s.correction_inside and s.mode != 'threshold' else T
+    counts = None
+    if s.mode != 'threshold':
+        rule = (lambda g: fill_once_counts(g, S)) if s.mode in FILL_ONCE else \
+            (lambda g: remask_counts(g, S, s.remasking_schedule, s.start_ratio, s.end_ratio))
+        table = [[g] + rule(g) + [0] * (T - S) for g in to_generate]
+        counts = table[0] if same else torch.tensor(table, device=device).T  # (T, B)
+    kept_cap = None
+    if s.mode == 'fill_once_confidence':
+        kept_cap = 0  # nothing kept is re-masked
+    elif s.max_remask_kept is not None and s.mode in CAPPED:
+        kept_cap = _per_row([round(s.max_remask_kept * g) for g in to_generate], device)
+    to_correct = _per_row([round(s.correction_share * g) for g in to_generate], device) if C else 0
+    shared = remasking_model is not None and remasking_model is unmasking_model
+    fresh = s.fresh_score or ('next' if s.mode == 'threshold' else 'fill')
+    p = Plan(s, B, L, T, S, C, free, to_generate, same, counts, kept_cap, to_correct, _only_new(s, kept_cap), shared,
+             fresh, device)
+    x = torch.full((B, L), -1, dtype=torch.long, device=device) if fixed is None else fixed
+    return p, x
+
+
+class Run:
+    """What changes from one iteration to the next."""
+
+    def __init__(self, p, x, mask_token_id):
+        B, L = p.B, p.L
+        self.x = torch.where(x < 0, mask_token_id, x)  # (B, L) the text, [MASK] where still to fill
+        self.confidence = torch.zeros(B, L, device=p.device)  # confidence modes: each token's P when sampled
+        self.converged = torch.zeros(B, dtype=torch.bool, device=p.device)
+        self.converged_at = torch.full((B,), -1, dtype=torch.long, device=p.device)
+        self.passes = torch.zeros(3, B, dtype=torch.long, device=p.device)  # fills, remasker passes, positions
+        self.rows = None  # threshold mode: the rows still generating (None: all); only they are computed
+        self.finite = torch.ones((), dtype=torch.bool, device=p.device)  # NaN check without a sync an iteration
+        self.corrections = 0  # [MASK]s the last self-correction left, when known in number before the run (else None)
+
+    def info(self, i):
+        fills, judged, positions = self.passes
+        return {'iterations': i + 1, 'converged_at': self.converged_at, 'passes': fills + judged, 'fills': fills,
+                'fill_positions': positions}
+
+
+@dataclass
+class Filled:
+    """One iteration's fill (fill_phase), for the phases after it; (b, L) over the rows that ran."""
+    current: torch.Tensor  # the text before the fill
+    masked: torch.Tensor  # its [MASK]s: what the fill filled
+    allowed: object  # the positions to generate, or None: all
+    kept: torch.Tensor  # the generated tokens kept from earlier iterations
+    active: torch.Tensor  # the text after the fill (re-read tokens restored), then re-masked by the phases after it
+    text: torch.Tensor  # the text after the fill, as it stays
+    logits: torch.Tensor  # (b, n or L, V)
+    model_input: torch.Tensor  # (b, L) what the model read: [MASK]s and re-read positions masked
+    positions: object  # (b, n) where the logits are, or None: everywhere
+    n_masked: object  # the [MASK]s of every row, when known in number (an int), else None
+    reread: object = None  # (b, L) bool, self-correction's re-read tokens, or None
+    n_read: object = 0  # how many a row re-reads: an int or (b,) long
+    read: object = None  # (b, L) log P(re-read token), NaN elsewhere
+    best: object = None  # (b, L) log P(likeliest token) at the re-read positions, NaN elsewhere
+
+
+def _correcting(p, i):
+    return p.C and p.T - 1 - p.C <= i < p.T - 1
+
+
+def _judging(p, i):
+    """Whether iteration i asks for P([WRONG]) (a shared pass then reads it off every position)."""
+    if i == p.T - 1:
+        return False
+    by_mode = (i < p.S - 1 or p.s.mode == 'threshold') and p.s.mode in NEEDS_REMASKER
+    return by_mode or bool(_correcting(p, i)) and p.s.correction_by == 'remasker'
+
+
+def fill_phase(p, run, i, unmasker, sampler, mask_token_id, base_vocab_size, fast):
+    """2) fill: the unmasking model samples every [MASK] (self-correction masks and re-reads a share of
+    the kept tokens in the same pass)."""
+    rows, g = run.rows, sampler['generator']
+    current = run.x if rows is None else run.x[rows]  # (b, L)
+    masked = current == mask_token_id
+    allowed = None if p.free is None else p.free if rows is None else p.free[rows]
+    kept = ~masked if allowed is None else allowed & ~masked
+    # Outside threshold mode, when every row has the same number n of [MASK]s (its G, then the schedule's
+    # counts and the corrections), the model is asked for logits there only, (b, n, V): a static shape.
+    known = p.same and p.counts is not None and run.corrections is not None
+    n_masked = p.counts[i] + run.corrections if known else None
+    reread, n_read, model_input = None, 0, run.x
+    if _correcting(p, i) and p.s.correction_by != 'remasker':  # mask a share of the kept tokens for this pass
+        n_read = round(p.s.correction_reread * (p.to_generate[0] - n_masked)) if n_masked is not None else \
+            (p.s.correction_reread * kept.sum(dim=1).double()).round().long()  # float64, rounded as Python rounds
+        reread = top_n(torch.where(kept, _uniform(kept, g), -1.0), n_read) & kept
+        model_input = _put(run.x, rows, torch.where(reread, mask_token_id, current))
+    everywhere = n_masked is None or p.shared and _judging(p, i)  # a shared pass judges every position
+    positions = None if everywhere else mask_positions(model_input, mask_token_id, n_masked + n_read)
+    active, sampled, logits = fill(unmasker, model_input, rows=rows, positions=positions, fast=fast,
+                                   mask_token_id=mask_token_id, base_vocab_size=base_vocab_size, **sampler)
+    ran = slice(None) if rows is None or not fast else rows  # the rows the models ran over
+    run.passes[0, ran] += 1
+    run.passes[2, ran] += p.L if positions is None or not fast else positions.size(1)
+    run.finite &= (sampled < base_vocab_size).all()  # sample_tokens' mark of NaN logits
+    read = best = None
+    if reread is not None:
+        active = torch.where(reread, current, active)  # a re-read token stays: only its probability is read
+        read, best = _reread(logits, current, positions, reread, base_vocab_size)
+    f = Filled(current, masked, allowed, kept, active, active, logits,
+               model_input if rows is None else model_input[rows], positions, n_masked, reread, n_read, read, best)
+    if p.s.mode in CONFIDENCE:  # each new token's probability when it was sampled
+        sampled_with = token_probability(logits[..., :base_vocab_size], sampled.clamp(max=base_vocab_size - 1))
+        run.confidence = torch.where(masked, sampled_with if positions is None else
+                                     run.confidence.scatter(1, positions, sampled_with), run.confidence)
+    run.x = _put(run.x, rows, f.active)
+    return f
+
+
+def judge_phase(p, run, f, remasker, wrong_token_id, base_vocab_size, mask_token_id, fast):
+    """3) judge: P([WRONG]) at every position of the rows that ran, (b, L) float32. A remasking model of
+    its own reads the text after the fill in a pass of its own. A model that fills and judges has read
+    it already, in the fill's pass: there P([WRONG]) is read off the positions it saw, and a position it
+    could not see (filled, or re-read, in this pass) is scored by the pass's own probability of the
+    token it now holds, 1 - P(token) (p.fresh 'fill'), or not yet (0: 'next', the next pass judges it)."""
+    if p.shared:
+        p_wrong = wrong_probability(f.logits, wrong_token_id)
+        unseen = f.model_input == mask_token_id
+        fresh = torch.zeros_like(p_wrong) if p.fresh == 'next' else \
+            1 - token_probability(f.logits[..., :base_vocab_size], f.text.clamp(max=base_vocab_size - 1))
+        p_wrong = torch.where(unseen, fresh, p_wrong)
+    else:
+        p_wrong = judge(remasker, run.x, wrong_token_id=wrong_token_id, rows=run.rows, fast=fast)
+        run.passes[1, slice(None) if run.rows is None or not fast else run.rows] += 1
+    run.finite &= ~p_wrong.isnan().any()  # NaN wherever the logits hold one
+    return p_wrong
+
+
+def choose_phase(p, run, f, i, score, generator, mask_token_id):
+    """4) choose: the mode's re-masked positions (b, L) bool, and in threshold mode the rows that
+    converged with this iteration ((b,) bool, else None). f.active becomes the text re-masked."""
+    chosen, newly = torch.zeros_like(f.masked), None
+    if i < p.S - 1 or p.s.mode == 'threshold':  # the mode's schedule still has positions to re-mask
+        pool = f.masked if p.s.mode == 'fill_once' or p.s.random_from == 'filled' else None  # the random part's
+        f.active, chosen = remask(f.active, p.s.mode, score, None if p.counts is None else p.counts[i + 1],
+                                  p.s.threshold, generator, allowed=f.allowed, pool=pool, filled=f.masked,
+                                  selection_temperature=p.s.selection_temperature, kept_cap=p.kept_cap,
+                                  mask_token_id=mask_token_id)
+    if p.s.mode == 'threshold':  # a row with nothing above the threshold has converged: it is done
+        newly = ~chosen.any(dim=-1)
+        if p.shared and p.fresh == 'next':  # and only once a pass has seen every token of it
+            newly &= ~(f.model_input == mask_token_id).any(dim=-1)
+        at = torch.arange(p.B, device=p.device) if run.rows is None else run.rows
+        run.converged_at = run.converged_at.index_put((at,), torch.where(newly, i + 1, run.converged_at[at]))
+        run.converged = run.converged.index_put((at,), newly)
+    return chosen, newly
+
+
+def correct_phase(p, run, f, i, score, chosen, newly, judged, generator, mask_token_id):
+    """5) correct: in self-correction's passes, the worst of the re-read (or judged) kept tokens are
+    re-masked too, to be drawn again by the next pass; (b, L) bool, or None in other passes."""
+    if not _correcting(p, i):
+        run.corrections = 0
+        return None
+    if f.reread is None:  # by the remasker: every kept token is a candidate, ranked by its P([WRONG])
+        rank = score if score is not None and p.s.mode not in CONFIDENCE else judged()
+        pool = f.kept
+        n_pool = p.to_generate[0] - f.n_masked if f.n_masked is not None else f.kept.sum(dim=1)
+    else:
+        pool, n_pool = f.reread, f.n_read
+        rank = correction_rank(f.read, f.best, p.s.correction_by, generator)
+    candidates = pool & ~chosen if newly is None else pool & ~chosen & ~newly[:, None]
+    wanted = p.to_correct if isinstance(p.to_correct, int) or run.rows is None else p.to_correct[run.rows]
+    n = min(wanted, n_pool) if isinstance(wanted, int) and isinstance(n_pool, int) else \
+        torch.minimum(torch.as_tensor(wanted, device=p.device), torch.as_tensor(n_pool, device=p.device))
+    corrected = top_n(torch.where(candidates, rank, -math.inf), n) & candidates
+    f.active = torch.where(corrected, mask_token_id, f.active)
+    run.corrections = n if isinstance(n, int) and (p.only_new or i >= p.S - 1) else None
+    return corrected
+
+
 @torch.no_grad()
 def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, base_vocab_size, mask_token_id,
           wrong_token_id, fixed=None, generator=None, fast=True, **knobs):
     """generate()'s loop, one iteration at a time: a Python generator of Step records, one per iteration
     as it happens (the arguments are generate()'s). The last Step's tokens are the output and its info
     generate()'s; a NaN in the models' logits is raised after it."""
-    s = sampling(settings, **knobs)
-    check_settings(s, batch_size=batch_size)
-    mode = s.mode
-    device = _device(unmasking_model, generator)
-    B, L, T = batch_size, s.sequence_length, s.diffusion_iterations
-    x = torch.full((B, L), mask_token_id, dtype=torch.long, device=device)
-    free = None  # the positions to generate (None: all)
-    if fixed is not None:
-        fixed = torch.as_tensor(fixed, dtype=torch.long, device=device)
-        if fixed.shape != (B, L):
-            raise ValueError(f"fixed must be (batch_size, sequence_length) = ({B}, {L}), got {tuple(fixed.shape)}")
-        if ((fixed < -1) | (fixed >= base_vocab_size)).any():
-            raise ValueError(f"fixed holds -1 (generate) or real token ids below {base_vocab_size}")
-        free = fixed < 0
-        x = torch.where(free, x, fixed)
-    to_generate = [L] * B if free is None else free.sum(dim=1).tolist()  # G of each row
-    if min(to_generate) < 1:
-        raise ValueError("every row needs a position to generate: fixed gives every token of one")
-    same = len(set(to_generate)) == 1  # then every count is one int for the whole batch
-    C = correction_passes_for(s, to_generate)
-    s = replace(s, correction_passes=C)  # the Steps say what ran
-    if needs_remasker(s) and remasking_model is None:
-        raise ValueError(f"{mode} mode needs a remasking model" if mode in NEEDS_REMASKER else
-                         "correction_by='remasker' needs a remasking model")
-
-    def per_batch(values):
-        """One int per row -> an int when the rows agree, else (B,) long on the device."""
-        return values[0] if len(set(values)) == 1 else torch.tensor(values, device=device)
-
-    # Self-correction re-reads in iterations T-1-C .. T-2. After the schedule (the default), the mode's
-    # schedule runs over the first S = T - C iterations, so that its last one is the first correction.
-    S = T - C if C and not s.correction_inside and mode != 'threshold' else T
-    counts = None  # the [MASK]s the mode leaves before iteration i: an int, or (B,) counts when the rows' G differ
-    if mode != 'threshold':
-        rule = (lambda g: fill_once_counts(g, S)) if mode in FILL_ONCE else \
-            (lambda g: remask_counts(g, S, s.remasking_schedule, s.start_ratio, s.end_ratio))
-        table = [[g] + rule(g) + [0] * (T - S) for g in to_generate]
-        counts = table[0] if same else torch.tensor(table, device=device).T  # (T, B)
-    kept_cap = None  # max_remask_kept as a count: an int, or (B,) counts when the rows' G differ
-    if mode == 'fill_once_confidence':
-        kept_cap = 0  # nothing kept is re-masked
-    elif s.max_remask_kept is not None and mode in CAPPED:
-        kept_cap = per_batch([round(s.max_remask_kept * g) for g in to_generate])
-    to_correct = per_batch([round(s.correction_share * g) for g in to_generate]) if C else 0
-    only_new = _only_new(s, kept_cap)
-    ids = dict(mask_token_id=mask_token_id)
-    sampler = dict(base_vocab_size=base_vocab_size, temperature=s.temperature, top_k=s.top_k, top_p=s.top_p,
-                   generator=generator, fast=fast)
-
-    confidence = torch.zeros(B, L, device=device)  # confidence modes: each token's probability when sampled
-    converged = torch.zeros(B, dtype=torch.bool, device=device)
-    converged_at = torch.full((B,), -1, dtype=torch.long, device=device)
-    passes = torch.zeros(3, B, dtype=torch.long, device=device)  # unmasker passes, remasker passes, positions
-    rows = None  # threshold mode: the rows still generating (None: all); only they are computed
-    finite = torch.ones((), dtype=torch.bool, device=device)  # NaN check without a sync per iteration
-    corrections = 0  # [MASK]s the last iteration's self-correction left, when known in number before the run (else None)
-
-    def judged(x, rows, ran):
-        """The remasking model's P([WRONG]) over x's rows, counted as a pass of it; NaN is checked at the end."""
-        nonlocal finite
-        p = judge(remasking_model, x, wrong_token_id=wrong_token_id, rows=rows, fast=fast)  # (b, L)
-        passes[1, ran] += 1
-        finite &= ~p.isnan().any()  # NaN wherever the logits hold one
-        return p
-
-    def run_info(i):
-        return {'iterations': i + 1, 'converged_at': converged_at, 'unmasker_passes': passes[0],
-                'remasker_passes': passes[1], 'unmasker_positions': passes[2]}
-    for i in range(T):
-        ran = slice(None) if rows is None or not fast else rows  # the rows the models run over
-        current = x if rows is None else x[rows]  # (b, L)
-        masked = current == mask_token_id
-        allowed = None if free is None else free if rows is None else free[rows]
-        # Outside threshold mode, when every row has the same number n of [MASK]s (its G, then the
-        # schedule's counts and the corrections), the unmasking model is asked for logits there only,
-        # (b, n, V), a static shape.
-        n_masked = counts[i] + corrections if same and counts is not None and corrections is not None else None
-        correcting = C and T - 1 - C <= i < T - 1
-        kept = ~masked if allowed is None else allowed & ~masked  # the generated tokens kept so far
-        reread, n_read, read, best, model_input = None, 0, None, None, x
-        if correcting and s.correction_by != 'remasker':  # self-correction: mask a share of the kept tokens for this pass
-            n_read = round(s.correction_reread * (to_generate[0] - n_masked)) if n_masked is not None else \
-                (s.correction_reread * kept.sum(dim=1).double()).round().long()  # float64, rounded as Python rounds
-            reread = top_n(torch.where(kept, _uniform(kept, generator), -1.0), n_read) & kept
-            model_input = _put(x, rows, torch.where(reread, mask_token_id, current))
-        positions = mask_positions(model_input, mask_token_id, n_masked + n_read) if n_masked is not None else None
-        active, sampled, logits = fill(unmasking_model, model_input, rows=rows, positions=positions, **sampler, **ids)
-        passes[0, ran] += 1
-        passes[2, ran] += L if positions is None or not fast else positions.size(1)
-        finite &= (sampled < base_vocab_size).all()  # sample_tokens' mark of NaN logits
-        if reread is not None:
-            active = torch.where(reread, current, active)  # a re-read token stays: only its probability is read
-            read, best = _reread(logits, current, positions, reread, base_vocab_size)
-        if mode in CONFIDENCE:
-            sampled_with = token_probability(logits[..., :base_vocab_size], sampled.clamp(max=base_vocab_size - 1))
-            confidence = torch.where(masked, sampled_with if positions is None else
-                                     confidence.scatter(1, positions, sampled_with), confidence)
-        x = _put(x, rows, active)
-        filled = x  # the text after this fill, for the Step
-        if i == T - 1:  # the last iteration never re-masks: the output holds no [MASK]
-            yield Step(i, s, B, rows, filled, masked, None, None, None, None, None, free, converged, run_info(i))
+    p, x = plan(sampling(settings, **knobs), unmasking_model, remasking_model, batch_size=batch_size,
+                base_vocab_size=base_vocab_size, fixed=fixed, generator=generator)  # 1) plan
+    run = Run(p, x, mask_token_id)
+    s = p.s
+    sampler = dict(temperature=s.temperature, top_k=s.top_k, top_p=s.top_p, generator=generator)
+    for i in range(p.T):
+        f = fill_phase(p, run, i, unmasking_model, sampler, mask_token_id, base_vocab_size, fast)  # 2) fill
+        filled = run.x  # the text after this fill, for the Step
+        if i == p.T - 1:  # the last iteration never re-masks: the output holds no [MASK]
+            yield Step(i, s, p.B, run.rows, filled, f.masked, None, None, None, None, None, p.free, run.converged,
+                       run.info(i))
             break
-
-        p_wrong, chosen, newly = None, torch.zeros_like(masked), None
-        if i < S - 1 or mode == 'threshold':  # the mode's schedule still has positions to re-mask
-            if mode in CONFIDENCE:
-                p_wrong = 1 - confidence if rows is None else 1 - confidence[rows]
-            elif mode in NEEDS_REMASKER:
-                p_wrong = judged(x, rows, ran)
-            pool = masked if mode == 'fill_once' or s.random_from == 'filled' else None  # the random part's source
-            active, chosen = remask(active, mode, p_wrong, None if counts is None else counts[i + 1], s.threshold,
-                                    generator, allowed=allowed, pool=pool, filled=masked,
-                                    selection_temperature=s.selection_temperature, kept_cap=kept_cap, **ids)
-        if mode == 'threshold':  # a row with nothing above the threshold has converged: it is done
-            newly = ~chosen.any(dim=-1)
-            at = torch.arange(B, device=device) if rows is None else rows
-            converged_at = converged_at.index_put((at,), torch.where(newly, i + 1, converged_at[at]))
-            converged = converged.index_put((at,), newly)
-        corrected = None
-        if correcting:  # self-correction: the worst of the re-read (or judged) kept tokens are drawn again next pass
-            if reread is None:  # by the remasker: every kept token is a candidate, ranked by its P([WRONG])
-                rank = p_wrong if p_wrong is not None and mode not in CONFIDENCE else judged(x, rows, ran)
-                pool, n_pool = kept, to_generate[0] - n_masked if n_masked is not None else kept.sum(dim=1)
-            else:
-                pool, n_pool = reread, n_read
-                rank = correction_rank(read, best, s.correction_by, generator)
-            candidates = pool & ~chosen if newly is None else pool & ~chosen & ~newly[:, None]
-            wanted = to_correct if isinstance(to_correct, int) or rows is None else to_correct[rows]  # the rows that ran
-            n = min(wanted, n_pool) if isinstance(wanted, int) and isinstance(n_pool, int) else \
-                torch.minimum(torch.as_tensor(wanted, device=device), torch.as_tensor(n_pool, device=device))
-            corrected = top_n(torch.where(candidates, rank, -math.inf), n) & candidates
-            active = torch.where(corrected, mask_token_id, active)
-            corrections = n if isinstance(n, int) and (only_new or i >= S - 1) else None
-        else:
-            corrections = 0
-        x = _put(x, rows, active)
-        still = (~converged).nonzero().squeeze(1) if mode == 'threshold' else None  # the one host sync of an iteration
-        info = None
-        if still is not None and still.numel() == 0:  # every row has converged: this was the last iteration
-            info = run_info(i)
-        yield Step(i, s, B, rows, filled, masked, chosen, corrected, reread, p_wrong,
-                   None if read is None else read.exp(), free, converged, info)
-        if info is not None:
+        judged = lambda: judge_phase(p, run, f, remasking_model, wrong_token_id, base_vocab_size,  # noqa: E731
+                                     mask_token_id, fast)
+        score = None  # 3) judge: what the mode chooses by
+        if (i < p.S - 1 or s.mode == 'threshold') and s.mode in CONFIDENCE:
+            score = 1 - run.confidence if run.rows is None else 1 - run.confidence[run.rows]
+        elif (i < p.S - 1 or s.mode == 'threshold') and s.mode in NEEDS_REMASKER:
+            score = judged()
+        chosen, newly = choose_phase(p, run, f, i, score, generator, mask_token_id)  # 4) choose
+        corrected = correct_phase(p, run, f, i, score, chosen, newly, judged, generator, mask_token_id)  # 5) correct
+        run.x = _put(run.x, run.rows, f.active)
+        still = (~run.converged).nonzero().squeeze(1) if s.mode == 'threshold' else None  # the one host sync
+        done = still is not None and still.numel() == 0  # every row has converged: this was the last iteration
+        yield Step(i, s, p.B, run.rows, filled, f.masked, chosen, corrected, f.reread, score,  # 6) hand out
+                   None if f.read is None else f.read.exp(), p.free, run.converged, run.info(i) if done else None)
+        if done:
             break
-        rows = still if still is not None else rows
-
-    if not bool(finite):
+        run.rows = still if still is not None else run.rows
+    if not bool(run.finite):
         raise ValueError("a model produced NaN logits: its weights may be corrupt, or float16 overflowed "
                          "(try --dtype=float32)")
 
@@ -832,10 +948,12 @@ def generate(unmasking_model, remasking_model=None, settings=None, *, batch_size
       'iterations': the iterations run;
       'converged_at': (B,) long, the 1-based iteration after which a sequence had no position above
           the threshold (threshold mode), or -1;
-      'unmasker_passes', 'remasker_passes': (B,) long, the forward passes each model ran over each
-          row (the fast path runs a converged row no more; the reference loop runs every row);
-      'unmasker_positions': (B,) long, the positions of each row at which the unmasking model
-          projected onto the vocabulary, over all its passes (the remasker projects everywhere).
+      'passes': (B,) long, the forward passes run over each row, a pass that fills and judges counted
+          once (the fast path runs a converged row no more; the reference loop runs every row);
+      'fills': (B,) long, those of them that filled (the unmasking model's); the rest were a separate
+          remasking model's;
+      'fill_positions': (B,) long, the positions of each row at which the unmasking model projected
+          onto the vocabulary, over all its passes (a remasking model projects everywhere).
     """
     for step in steps(unmasking_model, remasking_model, settings, batch_size=batch_size, base_vocab_size=base_vocab_size,
                       mask_token_id=mask_token_id, wrong_token_id=wrong_token_id, fixed=fixed, generator=generator,
@@ -955,7 +1073,7 @@ def generate_text(unmasking_model, remasking_model=None, settings=None, *, batch
         infos.append(info)
         if progress:
             progress(k + 1, len(plan), text, info)
-    total = {key: sum(i[key] for i in infos) for key in ('unmasker_passes', 'remasker_passes', 'unmasker_positions')}
+    total = {key: sum(i[key] for i in infos) for key in ('passes', 'fills', 'fill_positions')}
     return text, {'iterations': [i['iterations'] for i in infos], 'windows': len(plan),
                   'converged_at': torch.stack([i['converged_at'] for i in infos], dim=1), **total}
 

@@ -327,13 +327,13 @@ def test_quality_benchmark_end_to_end(eval_main, tmp_path):
         assert len(r['first_sample']) == 10
         assert r['name'] in out
     by_name = {r['name']: r['metrics'] for r in result['rows']}
-    assert by_name['validation']['forward_passes']['mean'] == 0
+    assert by_name['validation']['passes']['mean'] == 0
     assert by_name['validation']['corpus_word_share']['mean'] > 0.5  # real words, cut at the window's ends
-    assert by_name['random']['forward_passes']['mean'] == 4  # 4 unmasker passes, no remasker
-    assert by_name['schedule']['unmasker_passes']['mean'] == 4 and by_name['schedule']['remasker_passes']['mean'] == 3
-    assert by_name['mixed']['forward_passes']['mean'] == 7
-    assert 2 <= by_name['threshold']['forward_passes']['mean'] <= 7
-    assert 1 <= by_name['threshold']['iterations']['mean'] <= 4
+    assert by_name['random']['passes']['mean'] == 4  # 4 unmasker passes, no remasker
+    assert by_name['schedule']['fills']['mean'] == 4 and by_name['schedule']['passes']['mean'] == 7
+    assert by_name['mixed']['passes']['mean'] == 7
+    assert 2 <= by_name['threshold']['passes']['mean'] <= 7
+    assert 1 <= by_name['threshold']['fills']['mean'] <= 4
     assert json.loads((tmp_path / 'q.json').read_text()) == result
     with open(tmp_path / 'q.csv', newline='') as f:
         lines = list(csv.DictReader(f))
@@ -355,7 +355,7 @@ def test_iterations_sweep_expands_the_rows(eval_main):
                                '--sweep_values=2,3')
     assert code == 0, err
     rows = last_json(out)['rows']
-    assert [(r['name'], r['family'], r['metrics']['forward_passes']['mean']) for r in rows] == \
+    assert [(r['name'], r['family'], r['metrics']['passes']['mean']) for r in rows] == \
         [('validation', 'validation', 0), ('r T=2', 'r', 2), ('r T=3', 'r', 3)]
 
 
@@ -379,7 +379,7 @@ def test_confidence_mode_is_passed_to_generate(eval_main):
     code, out, err = eval_main(*SMALL, '--rows=name=c,mode=confidence,diffusion_iterations=3')
     assert code == 0, err
     m = last_json(out)['rows'][0]['metrics']
-    assert m['remasker_passes']['mean'] == 0 and m['unmasker_passes']['mean'] == 3
+    assert m['passes']['mean'] == m['fills']['mean'] == 3
 
 
 def test_remasker_benchmark_runs_trains_corruptions(eval_main):

@@ -77,7 +77,7 @@ def test_each_window_reads_the_last_context_tokens_and_writes_the_rest(mode):
         assert calls[k][0] == k + 1 and calls[k][2].size(1) == written + new  # progress: the text so far
         written += new
         first += info['iterations'][k]
-    assert sum(info['iterations']) == len(u.inputs) and torch.equal(info['unmasker_passes'], torch.full((2,), len(u.inputs)))
+    assert sum(info['iterations']) == len(u.inputs) and torch.equal(info['fills'], torch.full((2,), len(u.inputs)))
 
 
 def test_threshold_mode_converges_window_by_window():

@@ -818,7 +818,7 @@ def test_info_counts_the_passes_each_model_ran_over_each_row(mode, p_at, T):
     _, info = sample.generate(u, r, batch_size=1, sequence_length=12, base_vocab_size=BASE, mask_token_id=MASK,
                               wrong_token_id=WRONG, mode=mode, diffusion_iterations=T, threshold=0.1,
                               generator=torch.Generator().manual_seed(0))
-    assert info['unmasker_passes'].tolist() == [u.calls] and info['remasker_passes'].tolist() == [r.calls]
+    assert info['fills'].tolist() == [u.calls] and info['passes'].tolist() == [u.calls + r.calls]
     converged = int(info['converged_at'][0]) > 0
     assert r.calls == (0 if mode in ('random', 'confidence') else u.calls if converged else u.calls - 1)
 
@@ -831,10 +831,10 @@ def test_info_counts_per_row_in_a_batch_whose_rows_converge_at_different_iterati
                               generator=torch.Generator().manual_seed(1))
     at = info['converged_at']
     assert len(set(at.tolist())) > 1 and (at > 0).all()
-    assert torch.equal(info['unmasker_passes'], at) and torch.equal(info['remasker_passes'], at)
+    assert torch.equal(info['fills'], at) and torch.equal(info['passes'], 2 * at)
     assert sum(r.batch_sizes) == int(at.sum())  # what the remasker really ran
     assert sum(len(c) for c in u.inputs) == int(at.sum())
-    assert torch.equal(info['unmasker_positions'], 3 * at)  # threshold mode asks for logits everywhere
+    assert torch.equal(info['fill_positions'], 3 * at)  # threshold mode asks for logits everywhere
 
 
 def test_info_counts_the_positions_the_unmasker_projected():
@@ -845,7 +845,7 @@ def test_info_counts_the_positions_the_unmasker_projected():
         u.calls.clear()
         _, info, _ = run('mixed', unmasker=u, remasker=r, B=2, L=32, T=5, fast=fast, threshold=0.2)
         asked = [n if n is not None else 32 for _, n in u.calls]
-        assert info['unmasker_positions'].tolist() == [sum(asked)] * 2
+        assert info['fill_positions'].tolist() == [sum(asked)] * 2
         assert asked == ([32] + sample.remask_counts(32, 5, 'linear', 1.0, 0.1) if fast else [32] * 5)
 
 
