@@ -393,7 +393,7 @@ def run_remasker():
                                            sequence_length=sequence_length)
     models = {}
     for name in dict.fromkeys(remaskers.split(',') + [row['remasker'] for row in generators if row['remasker']]):
-        models[name], r = sample.load_model(name, 'remasking', 'remaskers', out_dir=out_dir, device=device,
+        models[name], r = sample.load_model(name, sample.JUDGES, 'remaskers', out_dir=out_dir, device=device,
                                             dtype='float32')
         sample.check_compatible(u, r)
     judged = {name: models[name] for name in remaskers.split(',')}
@@ -567,7 +567,7 @@ def run_long():
     if any(row['mode'] == 'validation' for row in long):
         raise ValueError("long_rows: give rows that generate")
     check_rows(long)
-    unmasker, u, judge, remasker_models = load_models(long, windowed=True)
+    _, u, judge, models = load_models(long, windowed=True)
     block = u['model_args']['block_size']
     if sequence_length <= block:
         raise ValueError(f"the long benchmark writes text longer than the models' block_size {block}: raise "
@@ -582,7 +582,7 @@ def run_long():
           f"{'at the seams':^15}  {'mid-window':^15}  {'s/text':>7}")
     results = []
     for row in long:
-        remasker = remasker_models[row['remasker']] if row['remasker'] else None
+        unmasker, remasker = row_models(row, models)
         for c in ctxs:
             plan = sample.window_lengths(sequence_length, block, c)
             tokens, _, _, seconds = generate_row(row, unmasker, remasker, u, bs, write=sample.generate_text,
@@ -618,7 +618,7 @@ def run_infill():
     sample.check_device(device, dtype)
     infill = parse_rows(infill_rows)
     check_rows(infill)
-    unmasker, u, judge, remasker_models = load_models(infill)
+    _, u, judge, models = load_models(infill)
     windows = validation_tokens(u['base_vocab_size'], num_samples, sequence_length)  # (N, L)
     hardware = device_name(device)
     print(f"infilling of {num_samples} validation windows of {sequence_length} tokens, the span in the middle; "
@@ -634,7 +634,7 @@ def run_infill():
             if row['mode'] == 'validation':
                 tokens, passes = windows, [0] * num_samples
             else:
-                remasker = remasker_models[row['remasker']] if row['remasker'] else None
+                unmasker, remasker = row_models(row, models)
                 parts, passes = [], []
                 for b, i in enumerate(range(0, num_samples, bs)):
                     x = windows[i:i + bs]
@@ -663,7 +663,7 @@ def run_infill():
 # rows and sweeps
 
 GENERATE_KEYS = tuple(f.name for f in dataclasses.fields(sample.Sampling) if f.name not in ('mode', 'sequence_length'))
-ROW_KEYS = ('name', 'mode', 'remasker') + GENERATE_KEYS  # GENERATE_KEYS are passed to sample.generate() as they are
+ROW_KEYS = ('name', 'mode', 'unmasker', 'remasker') + GENERATE_KEYS  # GENERATE_KEYS are passed to sample.generate() as they are
 GENERATE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(sample.Sampling) if f.name in GENERATE_KEYS}
 SWEEPS = {'iterations': 'diffusion_iterations', 'threshold': 'threshold', 'temperature': 'temperature'}
 SWEEP_DEFAULTS = {'iterations': '5,10,20,30,50,100', 'threshold': '0.001,0.003,0.005,0.01,0.03,0.1',
@@ -709,7 +709,8 @@ def complete_row(row, item):
         if extra:
             raise ValueError(f"rows: a validation row takes only name, got {', '.join(extra)} in {item!r}")
         name = str(row.get('name', 'validation'))
-        return {'name': name, 'family': name, 'mode': 'validation', 'remasker': None, **dict.fromkeys(GENERATE_KEYS)}
+        return {'name': name, 'family': name, 'mode': 'validation', 'unmasker': None, 'remasker': None,
+                **dict.fromkeys(GENERATE_KEYS)}
     row = {**GENERATE_DEFAULTS, **row}
     if mode == 'mixed' and row['threshold'] is None:
         row['threshold'] = sample.MIXED_DEFAULT_THRESHOLD  # what generate() takes for None, named in the results
@@ -722,6 +723,7 @@ def complete_row(row, item):
     if needs and not row.get('remasker'):
         raise ValueError(f"rows: {what} needs a remasker (remasker=<file in out_dir>) in row {item!r}")
     row['remasker'] = str(row['remasker']) if row.get('remasker') else None  # a file name, whatever it looks like
+    row['unmasker'] = str(row['unmasker']) if row.get('unmasker') else None  # None: checkpoint_name
     row['name'] = str(row['name']) if 'name' in row else default_name(row)
     row['family'] = row['name']
     return row
@@ -847,20 +849,35 @@ def load_models(rows, models_dtype=None, windowed=False):
     models_dtype = models_dtype or dtype
     unmasker, u, _, _ = sample.load_models(checkpoint_name, out_dir=out_dir, device=device, dtype=models_dtype,
                                            sequence_length=sequence_length, windowed=windowed)
-    judge, j = sample.load_model(judge_name, 'autoregressive', 'judge_name', out_dir=out_dir, device=device,
+    judge, j = sample.load_model(judge_name, ('autoregressive',), 'judge_name', out_dir=out_dir, device=device,
                                  dtype='float32')
     if j['tokenizer'] != u['tokenizer'] or j['base_vocab_size'] != u['base_vocab_size']:
         raise ValueError(f"the judge {j['path']} and {u['path']} have different vocabularies")
     if sequence_length > j['model_args']['block_size'] and not windowed:
         raise ValueError(f"sequence_length {sequence_length} exceeds the block_size "
                          f"{j['model_args']['block_size']} of {j['path']}")
-    remasker_models = {}
-    for name in dict.fromkeys(row['remasker'] for row in rows if row['remasker']):
-        model, r = sample.load_model(name, 'remasking', f'remasker={name}', out_dir=out_dir, device=device,
-                                     dtype=models_dtype)
-        sample.check_compatible(u, r)
-        remasker_models[name] = model
-    return unmasker, u, judge, remasker_models
+    models = {u['path']: (unmasker, u)}  # by path: one file, one model
+    for row in rows:
+        for key, types in (('unmasker', sample.FILLS), ('remasker', sample.JUDGES)):
+            name = row.get(key)
+            if name and sample.resolve_checkpoint(name, out_dir) not in models:
+                model, r = sample.load_model(name, types, f'{key}={name}', out_dir=out_dir, device=device,
+                                             dtype=models_dtype)
+                sample.check_compatible(u, r)
+                models[r['path']] = (model, r)
+            if name and models[sample.resolve_checkpoint(name, out_dir)][1]['training_type'] not in types:
+                raise ValueError(f"row {row['name']!r}: {key}={name} is a "
+                                 f"{models[sample.resolve_checkpoint(name, out_dir)][1]['training_type']} model; it "
+                                 f"must be a {' or '.join(types)} model")
+    return unmasker, u, judge, models
+
+
+def row_models(row, models):
+    """(unmasker, remasker or None) of a row: one model object where both name one file, so that it
+    fills and judges in one pass (sample.load_models' rule)."""
+    unmasker = models[sample.resolve_checkpoint(row.get('unmasker') or checkpoint_name, out_dir)][0]
+    remasker = models[sample.resolve_checkpoint(row['remasker'], out_dir)][0] if row.get('remasker') else None
+    return unmasker, remasker
 
 
 def generate_row(row, unmasker, remasker, u, bs, count=None, write=sample.generate, **extra):
@@ -907,14 +924,14 @@ def _finite(x):
 
 def run_row(row, models, tokenizer, corpus_words, bs, hardware):
     """Generate (or read) one row's samples and score them: the row's result, a dict."""
-    unmasker, u, judge, remasker_models = models
+    _, u, judge, loaded = models
     if row['mode'] == 'validation':
         t0 = time.perf_counter()
         tokens = validation_tokens(u['base_vocab_size'], num_samples, sequence_length)
         seconds = time.perf_counter() - t0
         passes = fills = [0] * num_samples
     else:
-        remasker = remasker_models[row['remasker']] if row['remasker'] else None
+        unmasker, remasker = row_models(row, loaded)
         tokens, passes, fills, seconds = generate_row(row, unmasker, remasker, u, bs)
     texts = [tokenizer.decode(t) for t in tokens.tolist()]
     per_sample = {'bpc': judge_bpc(judge, tokens, u['base_vocab_size'], bs)}

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
-TRAINING_TYPES = ('unmasking', 'remasking', 'autoregressive')
+TRAINING_TYPES = ('unmasking', 'remasking', 'fill_and_judge', 'autoregressive')
 ATTENTION_TYPES = ('causal', 'bidirectional')
 DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}  # by name, for the knobs
 

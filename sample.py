@@ -1120,6 +1120,12 @@ def resolve_checkpoint(name, out_dir):
     return name if os.path.isfile(name) else os.path.join(out_dir, name)
 
 
+def shares_pass(checkpoint_name, remasking_checkpoint_name, out_dir):
+    """Whether the two knobs name one file: then one model fills and judges, in one pass an iteration."""
+    a, b = (os.path.realpath(resolve_checkpoint(n, out_dir)) for n in (checkpoint_name, remasking_checkpoint_name))
+    return a == b
+
+
 def check_device(device, dtype):
     if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
         raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'")
@@ -1149,14 +1155,21 @@ def check_compatible(u, r):
         raise ValueError(f"checkpoints {u['path']} and {r['path']} are incompatible: " + '; '.join(diffs))
 
 
-def load_model(name, training_type, knob, *, out_dir, device, dtype):
-    """The checkpoint `name` (a path, or a file in out_dir) as a model of training_type, in eval mode on
-    device and dtype (a name of DTYPES), and its info; an error names the knob that chose it."""
+def _a(words):
+    return f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
+
+
+FILLS = ('unmasking', 'fill_and_judge')  # the training types that fill [MASK]s
+JUDGES = ('remasking', 'fill_and_judge')  # those that judge with [WRONG]
+
+
+def load_model(name, training_types, knob, *, out_dir, device, dtype):
+    """The checkpoint `name` (a path, or a file in out_dir) as a model of one of training_types, in eval
+    mode on device and dtype (a name of DTYPES), and its info; an error names the knob that chose it."""
     model, info = load_checkpoint(resolve_checkpoint(name, out_dir), device, DTYPES[dtype])
-    if info['training_type'] != training_type:
-        article = 'an' if training_type[0] in 'aeiou' else 'a'
-        raise ValueError(f"{info['path']} is a {info['training_type']} model; {knob} must name {article} "
-                         f"{training_type} model")
+    if info['training_type'] not in training_types:
+        raise ValueError(f"{info['path']} is {_a(info['training_type'])} model; {knob} must name "
+                         f"{_a(' or '.join(training_types))} model")
     return model, info
 
 
@@ -1166,11 +1179,15 @@ def load_models(checkpoint_name, remasking_checkpoint_name=None, *, out_dir, dev
     them (their training types, that they agree, that sequence_length fits in a block unless
     windowed): (unmasker, its info, remasker or None, its info or None). bench.py and eval.py load
     through here too."""
-    unmasker, u = load_model(checkpoint_name, 'unmasking', 'checkpoint_name', out_dir=out_dir, device=device,
-                             dtype=dtype)
+    unmasker, u = load_model(checkpoint_name, FILLS, 'checkpoint_name', out_dir=out_dir, device=device, dtype=dtype)
     remasker = r = None
-    if remasking_checkpoint_name:
-        remasker, r = load_model(remasking_checkpoint_name, 'remasking', 'remasking_checkpoint_name',
+    if remasking_checkpoint_name and shares_pass(checkpoint_name, remasking_checkpoint_name, out_dir):
+        if u['training_type'] != 'fill_and_judge':
+            raise ValueError(f"remasking_checkpoint_name names the unmasking model {u['path']}, which judges nothing "
+                             f"(an unmasking model); name a remasking or a fill_and_judge model")
+        remasker, r = unmasker, u  # one model: it judges in the pass that fills
+    elif remasking_checkpoint_name:
+        remasker, r = load_model(remasking_checkpoint_name, JUDGES, 'remasking_checkpoint_name',
                                  out_dir=out_dir, device=device, dtype=dtype)
         check_compatible(u, r)
     block_size = u['model_args']['block_size']

@@ -62,9 +62,11 @@ dropout = 0.1  # 0.0 for tiny runs; more against overfitting
 bias = False  # bias in Linears and LayerNorms
 pad_vocab_to = 1  # round the vocabulary (characters + [MASK] + [WRONG]) up to a multiple of this
 # objective
-training_type = 'unmasking'  # 'unmasking' | 'remasking' | 'autoregressive' (OBJECTIVES)
+training_type = 'unmasking'  # 'unmasking' | 'remasking' | 'fill_and_judge' | 'autoregressive' (OBJECTIVES)
 fully_masked_fraction = 0.01  # unmasking: share of sequences masked entirely, on top of the uniform draw
 loss_weighting = 'token'  # unmasking: 'token' = mean over every masked position of the batch | 'sequence' = each sequence's mean, then their mean (the NELBO)
+judge_target = 'reread'  # fill_and_judge: what [WRONG] means at a visible token (JUDGE_TARGETS): 'reread' (the unmasking model re-reading it) | 'own_fill' (its own fill, where it differs from the original)
+judge_weight = 1.0  # fill_and_judge: the judging loss's weight beside the filling loss
 remasking_target = 'corrupted'  # remasking: what [WRONG] means (TARGETS): 'corrupted' (the corruption changed the character) | 'loo' (the unmasking model re-reading it) | 'critic' (the sampler wrote it)
 max_corrupted = 1.0  # remasking, 'corrupted': each sequence's corrupted share is uniform on [0, max_corrupted] (1.0: any share)
 remasking_corruption = 'random'  # remasking, 'corrupted': 'random' (uniform characters) | 'model' (unmasking_checkpoint's samples)
@@ -118,6 +120,7 @@ class Task:
     pool_share: float = 0.5  # 'loo', 'critic': the share of sequences that draw on the pool
     loo_reread: float = 0.15  # 'loo': the share of each sequence re-read
     loo_score: str = 'margin'  # 'loo': 'probability' | 'margin'
+    judge_target: str = 'reread'  # fill_and_judge: one of JUDGE_TARGETS
 
 
 def random_positions(counts, length, generator):
@@ -126,18 +129,21 @@ def random_positions(counts, length, generator):
     return top_n(-u, counts)  # the counts[b] lowest draws of each row
 
 
+def mask_share(B, T, generator, task, device):
+    """(B, T) bool: the positions to [MASK], a share t ~ U(0, 1] of each sequence. Exactly ceil(t*T)
+    of them, a count uniform on {1..T}, rather than independent coin flips: the masked share is
+    exactly the drawn one (as in the sampler, which masks exact counts), and no sequence is wasted
+    with nothing masked. Generation starts from all [MASK], which the uniform count reaches only 1/T
+    of the time, so fully_masked_fraction of the sequences are masked entirely besides."""
+    k = torch.randint(1, T + 1, (B,), device=device, generator=generator)
+    full = torch.rand(B, device=device, generator=generator) < task.fully_masked_fraction
+    return random_positions(torch.where(full, T, k), T, generator)
+
+
 def unmasking_batch(chunk, generator, task):
     """[MASK] a share t of each sequence, predict the originals there."""
     clean = chunk[:, :-1]  # (B, T)
-    B, T = clean.shape
-    # t ~ U(0, 1] per sequence and exactly ceil(t*T) masked positions, i.e. a count uniform on
-    # {1..T}. Exact counts rather than independent coin flips: the masked share is exactly the
-    # drawn one (as in the sampler, which masks exact counts), and no sequence is wasted with
-    # nothing masked. Generation starts from all [MASK], which the uniform count reaches only 1/T
-    # of the time, so fully_masked_fraction of the sequences are masked entirely besides.
-    k = torch.randint(1, T + 1, (B,), device=clean.device, generator=generator)
-    full = torch.rand(B, device=clean.device, generator=generator) < task.fully_masked_fraction
-    masked = random_positions(torch.where(full, T, k), T, generator)
+    masked = mask_share(*clean.shape, generator, task, clean.device)
     return torch.where(masked, task.mask_token_id, clean), torch.where(masked, clean, -1), None
 
 
@@ -177,12 +183,19 @@ def loo_target(clean, generator, task):
     sampler = torch.rand(B, device=clean.device, generator=generator) < task.pool_share
     x = torch.where(sampler[:, None], from_pool(clean, generator, task), clean)
     read = random_positions(torch.full((B,), round(task.loo_reread * T), device=clean.device), T, generator)
+    return x, torch.where(read, x, -1), torch.where(read, reread_weight(x, read, task), 0.0)
+
+
+@torch.no_grad()
+def reread_weight(x, read, task):
+    """(B, T) the [WRONG] weight of each token of x the frozen unmasking model re-reads: it reads x
+    with the `read` positions masked (and x's own [MASK]s), and w = 1 - P(token) ('probability') or
+    1 - P(token) / P(the likeliest token) ('margin') there, in [0, 1]; meaningless elsewhere."""
     logits, _ = task.unmasker(torch.where(read, task.mask_token_id, x))
-    logits = logits[..., :task.base_vocab_size].float()
-    logp = logits.log_softmax(dim=-1)
-    own = logp.gather(-1, x[..., None]).squeeze(-1)
+    logp = logits[..., :task.base_vocab_size].float().log_softmax(dim=-1)
+    own = logp.gather(-1, x.clamp(max=task.base_vocab_size - 1)[..., None]).squeeze(-1)
     w = 1 - own.exp() if task.loo_score == 'probability' else 1 - (own - logp.max(dim=-1).values).exp()
-    return x, torch.where(read, x, -1), torch.where(read, w.clamp(0, 1), 0.0)
+    return w.clamp(0, 1)
 
 
 def critic_target(clean, generator, task):
@@ -204,6 +217,60 @@ def critic_target(clean, generator, task):
 
 
 TARGETS = {'corrupted': corrupted_target, 'loo': loo_target, 'critic': critic_target}
+
+
+# fill_and_judge: one model fills the [MASK]s and judges the visible tokens in the same pass (sample.py
+# runs it so: one pass an iteration). A share t of each sequence is [MASK]ed as in unmasking and the
+# originals are the targets there; at visible tokens the target is the token itself, or [WRONG] where
+# it does not belong, by task.judge_target (JUDGE_TARGETS). (x, y, w) as the other objectives give it;
+# the filling and the judging loss are told apart by x: [MASK] or not (fill_and_judge_loss).
+
+@torch.no_grad()
+def reread_judge(clean, generator, task):
+    """The re-reading as the judge (PRISM's target, as the prism remasker learns it, Kim et al. 2025):
+    a share pool_share of the sequences is the project's own sampler's text (the rest real text), and
+    a share loo_reread of each sequence's visible tokens is re-read by the frozen unmasking model;
+    there the target is [WRONG] with weight w (reread_weight) and the token itself with 1 - w. The
+    [MASK]s of the sampler's texts have no target (their originals are the sampler's, not the truth)."""
+    B, T = clean.shape
+    dev = clean.device
+    sampler = torch.rand(B, device=dev, generator=generator) < task.pool_share if task.pool is not None else \
+        torch.zeros(B, dtype=torch.bool, device=dev)
+    x0 = torch.where(sampler[:, None], from_pool(clean, generator, task), clean) if task.pool is not None else clean
+    masked = mask_share(B, T, generator, task, dev)
+    x = torch.where(masked, task.mask_token_id, x0)
+    visible = ~masked
+    n_read = (task.loo_reread * visible.sum(dim=1).double()).round().long()
+    read = top_n(torch.where(visible, torch.rand(B, T, device=dev, generator=generator), -1.0), n_read) & visible
+    y = torch.where(masked & ~sampler[:, None], clean, -1)
+    return x, torch.where(read, x0, y), torch.where(read, reread_weight(x, read, task), 0.0)
+
+
+@torch.no_grad()
+def own_fill_judge(clean, generator, task):
+    """The model's own fills as the judge's labels (PRISM's labels, Kim et al. 2025): a share t of
+    each sequence is [MASK]ed, the frozen unmasking model fills them (the sampler's fill step), and a
+    uniform share of those fills stays in the text, as a sampler's state holds them; the target is
+    [WRONG] at a fill that differs from the original, the token where it is right, and the original
+    at the [MASK]s left."""
+    B, T = clean.shape
+    masked = mask_share(B, T, generator, task, clean.device)
+    x = torch.where(masked, task.mask_token_id, clean)
+    drawn, _, _ = fill(task.unmasker, x, temperature=1.0, mask_token_id=task.mask_token_id,
+                       base_vocab_size=task.base_vocab_size, generator=generator)
+    share = torch.rand(B, 1, device=clean.device, generator=generator)
+    own = masked & (torch.rand(B, T, device=clean.device, generator=generator) < share)
+    judged = torch.where(drawn != clean, task.wrong_token_id, clean)
+    y = torch.where(own, judged, torch.where(masked, clean, -1))
+    return torch.where(own, drawn, x), y, None
+
+
+JUDGE_TARGETS = {'reread': reread_judge, 'own_fill': own_fill_judge}
+
+
+def fill_and_judge_batch(chunk, generator, task):
+    """A batch of the model that fills and judges, by task.judge_target."""
+    return JUDGE_TARGETS[task.judge_target](chunk[:, :-1], generator, task)
 LOO_SCORES = ('probability', 'margin')
 POOLED = ('loo', 'critic')  # the targets that read the sampler's texts
 
@@ -213,7 +280,8 @@ def autoregressive_batch(chunk, generator, task):
     return chunk[:, :-1].contiguous(), chunk[:, 1:].contiguous(), None
 
 
-OBJECTIVES = {'unmasking': unmasking_batch, 'remasking': remasking_batch, 'autoregressive': autoregressive_batch}
+OBJECTIVES = {'unmasking': unmasking_batch, 'remasking': remasking_batch, 'fill_and_judge': fill_and_judge_batch,
+              'autoregressive': autoregressive_batch}
 
 
 # how the cross-entropy at the positions with a target (y != -1) becomes one loss; with a soft
@@ -245,6 +313,18 @@ def sequence_mean_loss(logits, y, w=None, wrong_token_id=None):
 
 
 LOSSES = {'token': token_mean_loss, 'sequence': sequence_mean_loss}
+
+
+def fill_and_judge_loss(logits, x, y, w, task, weighting, judge_weight):
+    """(total, filling, judging): the filling loss at the [MASK]s by weighting (LOSSES; only the
+    sequences with a target there count), plus judge_weight times the judging loss, the mean over the
+    visible tokens with a target (soft where w says)."""
+    at_mask = x == task.mask_token_id
+    fills = torch.where(at_mask, y, -1)
+    has = (fills != -1).any(dim=1)
+    filling = LOSSES[weighting](logits[has], fills[has]) if has.any() else logits.sum() * 0
+    judging = token_mean_loss(logits, torch.where(at_mask, -1, y), w, task.wrong_token_id)
+    return filling + judge_weight * judging, filling, judging
 
 
 @torch.no_grad()
@@ -316,9 +396,12 @@ def check_knobs():
     for name, v in (('loo_reread', loo_reread), ('pool_share', pool_share)):
         if not (isinstance(v, (int, float)) and 0.0 < v <= 1.0):
             raise ValueError(f"{name} must be a share in (0, 1], got {v!r}")
-    if training_type == 'remasking' and remasking_target in POOLED and not (isinstance(pool_size, int) and pool_size >= 1):
-        raise ValueError(f"remasking_target={remasking_target!r} reads the sampler's texts: pool_size must be at least "
-                         f"1, got {pool_size!r}")
+    if judge_target not in JUDGE_TARGETS:
+        raise ValueError(f"unknown judge_target {judge_target!r}; choose one of {', '.join(JUDGE_TARGETS)}")
+    if not (isinstance(judge_weight, (int, float)) and judge_weight > 0):
+        raise ValueError(f"judge_weight must be a number above 0, got {judge_weight!r}")
+    if uses_pool() and not (isinstance(pool_size, int) and pool_size >= 1):
+        raise ValueError(f"this run reads the sampler's texts: pool_size must be at least 1, got {pool_size!r}")
     if pool_mode not in MODES or pool_mode in NEEDS_REMASKER:
         raise ValueError(f"pool_mode must be a mode that needs no remasker ({', '.join(m for m in MODES if m not in NEEDS_REMASKER)}), "
                          f"got {pool_mode!r}")
@@ -341,8 +424,16 @@ def check_knobs():
                              f"lower block_size")
 
 
+def uses_pool():
+    """Whether this run reads texts of the project's own sampler."""
+    return training_type == 'remasking' and remasking_target in POOLED or \
+        training_type == 'fill_and_judge' and judge_target == 'reread'
+
+
 def needs_unmasker():
     """Whether this run reads the frozen unmasking model (and which knob asks for it)."""
+    if training_type == 'fill_and_judge':
+        return f"training_type='fill_and_judge' (judge_target={judge_target!r})"
     if training_type != 'remasking':
         return None
     if remasking_target in POOLED:
@@ -383,7 +474,8 @@ def init_model(vocab_size, tokenizer, resume_path, device, log):
             model, info = load_checkpoint(init_from, device=device)
         except (FileNotFoundError, ValueError) as e:
             raise ValueError(f"cannot start from init_from={init_from!r}: {e}") from None
-        kin = info['training_type'] == training_type or (info['training_type'], training_type) == ('unmasking', 'remasking')
+        kin = info['training_type'] == training_type or \
+            info['training_type'] == 'unmasking' and training_type in ('remasking', 'fill_and_judge')
         if not kin or info['tokenizer'] != tokenizer:  # a remasker may start from an unmasking model (PRISM-style)
             raise ValueError(f"init_from={init_from!r} is a {info['training_type']!r} model of another vocabulary or "
                              f"objective than this {training_type!r} run on {data_dir}")
@@ -450,12 +542,13 @@ def main(argv):
     task = Task(base_vocab_size=len(chars), mask_token_id=mask_token_id, wrong_token_id=wrong_token_id,
                 fully_masked_fraction=fully_masked_fraction, target=remasking_target, max_corrupted=max_corrupted,
                 corrupt=CORRUPTIONS[remasking_corruption], pool_share=pool_share, loo_reread=loo_reread,
-                loo_score=loo_score)
-    log(f"{training_type}{f' ({remasking_target})' if training_type == 'remasking' else ''}: {tokens_per_iter:,} "
+                loo_score=loo_score, judge_target=judge_target)
+    what = remasking_target if training_type == 'remasking' else judge_target if training_type == 'fill_and_judge' else ''
+    log(f"{training_type}{f' ({what})' if what else ''}: {tokens_per_iter:,} "
         f"tokens per iteration ({accumulation} x {world} x {batch_size} x {block_size})")
     if needs_unmasker():
         unmasker = load_unmasker(tokenizer, mask_token_id, dev)
-        if training_type == 'remasking' and remasking_target in POOLED:  # the sampler's texts, the same on a resume
+        if uses_pool():  # the sampler's texts, the same on a resume
             pool_gen = torch.Generator(device=dev).manual_seed(int(np.random.SeedSequence([seed, 3, rank]).generate_state(1)[0]))
             with ctx:
                 task.pool = sampler_pool(unmasker, pool_size, block_size, task, pool_mode, pool_iterations, batch_size,
@@ -508,7 +601,13 @@ def main(argv):
     flops_per_iter = 3 * model.flops_per_token(block_size) * tokens_per_iter  # forward + backward (2x), trained model only
     # model FLOP utilisation against the matmul rate this GPU reaches in the run's dtype, measured here
     peak = matmul_peak(dev, DTYPES[dtype]) if device_type == 'cuda' else None
-    loss_of = LOSSES[loss_weighting]
+    def loss_of(logits, x, y, w):
+        """(the loss, its parts: (filling, judging) for fill_and_judge, else None)."""
+        if training_type == 'fill_and_judge':
+            total, filling, judging = fill_and_judge_loss(logits, x, y, w, task, loss_weighting, judge_weight)
+            return total, (filling, judging)
+        return LOSSES[loss_weighting](logits, y, w, wrong_token_id), None
+    judges = training_type in ('remasking', 'fill_and_judge')
     raw_model = model  # unwrapped from DDP (compiled, if compile): for evaluation and saving
     if compile:
         model = raw_model = torch.compile(model)
@@ -524,19 +623,21 @@ def main(argv):
         raw_model.eval()
         for i, split in enumerate(('train', 'val')):
             gens = generators(1, i)  # training batches use keys (0, rank, iteration, micro-step)
-            losses = torch.zeros(eval_iters)
+            losses = torch.zeros(eval_iters, 3)  # the loss and, for fill_and_judge, its two parts
             hits = torch.zeros(3, dtype=torch.long, device=dev)  # true positives, flagged, actual
             for k in range(eval_iters):
                 x, y, w = get_batch(split, *gens)
                 with ctx:
                     logits, _ = raw_model(x)
-                losses[k] = loss_of(logits, y, w, wrong_token_id).item()
-                if training_type == 'remasking':
+                loss, parts = loss_of(logits, x, y, w)
+                losses[k] = torch.tensor([loss.item(), *(t.item() for t in parts)] if parts else [loss.item(), 0, 0])
+                if judges:  # [WRONG] at visible tokens: a fill_and_judge model's [MASK]s are no judgment
+                    y = torch.where(x == mask_token_id, -1, y) if training_type == 'fill_and_judge' else y
                     flagged = (wrong_probability(logits, wrong_token_id) > 0.5) & (y != -1)
                     actual = y == wrong_token_id if w is None else (y != -1) & (w > 0.5)
                     hits += torch.stack([(flagged & actual).sum(), flagged.sum(), actual.sum()])
-            out[split] = losses.mean().item()
-            if training_type == 'remasking':
+            out[split], out[f'{split}_fill'], out[f'{split}_judge'] = losses.mean(dim=0).tolist()
+            if judges:
                 tp, n_flagged, n_actual = hits.tolist()
                 out[f'{split}_precision'] = tp / max(n_flagged, 1)
                 out[f'{split}_recall'] = tp / max(n_actual, 1)
@@ -575,7 +676,9 @@ def main(argv):
         if master and (iter_num % eval_interval == 0 or iter_num >= max_iters or eval_only):
             losses = estimate_loss()
             line = f"step {iter_num}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}"
-            if training_type == 'remasking':
+            if training_type == 'fill_and_judge':
+                line += f" (filling {losses['val_fill']:.4f}, judging {losses['val_judge']:.4f})"
+            if judges:
                 line += (f", val [WRONG] precision {losses['val_precision']:.3f} "
                          f"recall {losses['val_recall']:.3f} (p > 0.5)")
             print(line)
@@ -593,7 +696,7 @@ def main(argv):
                 model.require_backward_grad_sync = micro_step == accumulation - 1
             with ctx:
                 logits, _ = model(x)
-                loss = loss_of(logits, y, w, wrong_token_id) / accumulation
+                loss = loss_of(logits, x, y, w)[0] / accumulation
             # the next batch, while the device works on this one
             x, y, w = train_batch(*((iter_num, micro_step + 1) if micro_step + 1 < accumulation else (iter_num + 1, 0)))
             scaler.scale(loss).backward()

@@ -93,7 +93,7 @@ def test_workload_out_writes_a_pair_sample_py_loads(bench_main, workdir, monkeyp
     (['--repeats=0'], 'repeats must be an integer of at least 1'),
     (['--sequence_length=100'], "exceeds the models' block_size 64"),
     (['--workload_out=x'], 'add --workload=gpt2'),
-    (['--remasking_checkpoint_name=ckpt_judge.pt'], 'remasking_checkpoint_name must name a remasking model'),
+    (['--remasking_checkpoint_name=ckpt_judge.pt'], 'remasking_checkpoint_name must name a remasking or fill_and_judge model'),
     (['--dtype=float8'], 'unknown dtype'),
 ])
 def test_every_bad_input_is_one_error_line_and_exit_code_1(bench_main, args, message):

@@ -234,7 +234,8 @@ def test_losses_weigh_every_position_alike_or_every_sequence_alike():
 
 
 def test_every_objective_and_corruption_is_in_its_table():
-    assert set(train.OBJECTIVES) == {'unmasking', 'remasking', 'autoregressive'}
+    assert set(train.OBJECTIVES) == {'unmasking', 'remasking', 'fill_and_judge', 'autoregressive'}
+    assert set(train.JUDGE_TARGETS) == {'reread', 'own_fill'}
     assert set(train.CORRUPTIONS) == {'random', 'model'}
     assert set(train.TARGETS) == {'corrupted', 'loo', 'critic'}
 
@@ -489,7 +490,7 @@ def test_train_ddp_exits_cleanly_while_gloo_still_frees_the_last_all_reduce(data
 # train.py: bad input is one line, no traceback
 
 @pytest.mark.parametrize('args, fragments', [
-    (['--training_type=diffusion'], ["unknown training_type 'diffusion'", 'unmasking, remasking, autoregressive']),
+    (['--training_type=diffusion'], ["unknown training_type 'diffusion'", 'unmasking, remasking, fill_and_judge, autoregressive']),
     (['--remasking_corruption=unigram'], ["unknown remasking_corruption 'unigram'", 'random, model']),
     (['--data_dir=nowhere'], ['nowhere/meta.json not found', 'prepare.py']),
     (['--training_type=remasking', '--remasking_corruption=model', '--unmasking_checkpoint=nowhere/nope.pt'],
