@@ -46,11 +46,9 @@ def cases():
         out[f'{mode} correcting by the remasker'] = dict(mode=mode, correction_by='remasker', **CORRECT, **extra)
     out['schedule exponential kept cap 0.1'] = dict(mode='schedule', remasking_schedule='exponential',
                                                     max_remask_kept=0.1)
-    out['mixed random from all, temperature 0.8, top_k 5'] = dict(mode='mixed', threshold=0.3, random_from='all',
-                                                                  temperature=0.8, top_k=5)
-    out['confidence top_p 0.9 drawn'] = dict(mode='confidence', top_p=0.9, correction_by='drawn', **CORRECT)
-    out['fill_once_confidence by probability'] = dict(mode='fill_once_confidence', correction_by='probability',
-                                                      **CORRECT)
+    out['mixed random from all, temperature 0.8'] = dict(mode='mixed', threshold=0.3, random_from='all',
+                                                         temperature=0.8)
+    out['confidence correcting, temperature 0.9'] = dict(mode='confidence', temperature=0.9, **CORRECT)
     return out
 
 
