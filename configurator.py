@@ -129,7 +129,12 @@ def _exec_config_file(path, g, keys, defaults):
             except ConfigError as e:
                 raise ConfigError(f"config file {path}: {e}") from None
         elif isinstance(v, KNOB_TYPES):
-            raise ConfigError(f"config file {path} sets unknown knob {k!r} (see --help for the knobs)")
+            raise ConfigError(f"config file {path} sets unknown knob {k!r}{_did_you_mean(k, keys)}")
+
+
+def _did_you_mean(key, keys, prefix=''):
+    close = difflib.get_close_matches(key, keys, n=1)
+    return f"; did you mean {prefix}{close[0]}?" if close else "; see --help for the knobs"
 
 
 def configure(g, argv, keys=None):
@@ -148,9 +153,7 @@ def configure(g, argv, keys=None):
             raise ConfigError(f"malformed argument {arg!r}: expected --key=value (or a config file path)")
         key, raw = arg[2:].split('=', 1)  # split once: values may contain '='
         if key not in keys:
-            close = difflib.get_close_matches(key, keys, n=1)
-            hint = f"; did you mean --{close[0]}?" if close else "; see --help for the knobs"
-            raise ConfigError(f"unknown knob --{key}{hint}")
+            raise ConfigError(f"unknown knob --{key}{_did_you_mean(key, keys, '--')}")
         g[key] = _coerce(key, parse_literal(raw), _allowed(defaults, key), raw)
     return keys
 
@@ -158,11 +161,15 @@ def configure(g, argv, keys=None):
 def run_main(main, *args):
     """End a script the way every script here ends: main(*args), where bad input (a ValueError, which
     ConfigError is, a FileNotFoundError or a RuntimeError) becomes one line `error: ...` on stderr and
-    exit code 1, never a traceback; a stdout closed early (`| head`) is not an error of ours."""
+    exit code 1, never a traceback; Ctrl-C one line (the script's own, if it raised a KeyboardInterrupt
+    with one: what it kept) and exit code 130; a stdout closed early (`| head`) is not an error of ours."""
     try:
         main(*args)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         sys.exit(f"error: {e}")
+    except KeyboardInterrupt as e:
+        print(str(e) or 'interrupted', file=sys.stderr, flush=True)
+        sys.exit(130)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep Python's exit flush quiet
         sys.exit(1)

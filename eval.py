@@ -61,7 +61,7 @@ Rows: one per ';'-separated item, each a comma-separated list of key=value (valu
 literals, anything else a string): mode (validation | random | schedule | threshold | mixed, and any
 other mode sample.generate() knows, e.g. confidence), name, remasker (a checkpoint file in out_dir;
 needed by schedule, threshold and mixed), and every knob of sample.Sampling but sequence_length
-(diffusion_iterations, threshold, temperature, top_k, top_p, remasking_schedule, ..., the
+(diffusion_iterations, threshold, temperature, remasking_schedule, ..., the
 selection and self-correction knobs; defaults: Sampling's, which are sample.py's).
 """
 

@@ -218,41 +218,23 @@ def matmul_peak(device, dtype, n=None):
 # block of the vocabulary, float64 across blocks) and so is u: in float32, once the running total
 # nears 1, a token of probability below its rounding step (6e-8) would be skipped or over-drawn.
 
-def sample_tokens(logits, base_vocab_size, temperature, generator, top_k=None, top_p=None):
+def sample_tokens(logits, base_vocab_size, temperature, generator):
     """One token per position from softmax(logits / temperature) over the base vocabulary only, so
     [MASK], [WRONG] and padding ids can never be emitted: (B, L, V) -> (B, L) long. temperature 0 is
-    greedy. top_k keeps only the k most likely tokens of each position, top_p only the fewest whose
-    probability (at the temperature) reaches top_p (see keep_top); None keeps all. A position whose
-    logits hold a NaN gets base_vocab_size, never a real token (callers test for it: generate()
-    raises), which is still a valid embedding index."""
+    greedy. A position whose logits hold a NaN gets base_vocab_size, never a real token (callers test
+    for it: generate() raises), which is still a valid embedding index."""
     logits = logits[..., :base_vocab_size]
     if temperature == 0:
         tokens = logits.argmax(dim=-1)  # a NaN is the max, so the row's NaN is where it points
         return tokens.masked_fill(logits.gather(-1, tokens[..., None]).squeeze(-1).isnan(), base_vocab_size)
     u = 1 - torch.rand(logits.shape[:-1], device=logits.device, dtype=torch.float64, generator=generator)  # (0, 1]
     rows, u = _as_rows(logits), u.reshape(-1)
-    # in pieces of at most 2^25 logits, so the float64 copies (and a filter's sort) stay small
-    n = rows.size(0) if _use_triton(rows) and top_k is None and top_p is None else max(1, 2 ** 25 // rows.size(1))
-    pieces = []
-    for r, uc in zip(rows.split(n), u.split(n)):
-        r = keep_top(r, temperature, top_k, top_p)
-        pieces.append(_triton_sample(r, uc, temperature) if _use_triton(r) else _torch_sample(r, uc, temperature))
+    if _use_triton(rows):
+        return _triton_sample(rows, u, temperature).view(logits.shape[:-1])
+    # in pieces of at most 2^25 logits, so the float64 copies stay small
+    n = max(1, 2 ** 25 // rows.size(1))
+    pieces = [_torch_sample(r, uc, temperature) for r, uc in zip(rows.split(n), u.split(n))]
     return torch.cat(pieces).view(logits.shape[:-1])
-
-
-def keep_top(logits, temperature, top_k=None, top_p=None):
-    """logits (..., V) with -inf for every token outside the top_k most likely (ties with the k-th
-    kept too) and outside the nucleus: the fewest most likely tokens whose probability under
-    softmax(logits / temperature) reaches top_p (the likeliest is always kept). None: no filter."""
-    if top_k is not None and top_k < logits.size(-1):
-        kth = logits.topk(top_k, dim=-1).values[..., -1:]
-        logits = logits.masked_fill(logits < kth, -math.inf)
-    if top_p is not None and top_p < 1:
-        ordered, order = logits.sort(dim=-1, descending=True)
-        p = torch.softmax(ordered.float() / temperature, dim=-1)
-        outside = p.cumsum(dim=-1) - p >= top_p  # the mass before this token already reaches top_p
-        logits = logits.masked_fill(outside.scatter(-1, order, outside), -math.inf)
-    return logits
 
 
 def log_normaliser(logits):

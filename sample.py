@@ -61,13 +61,11 @@ dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # 'float32' | 'b
 compile = False  # torch.compile the models (PyTorch 2.x; pays off for long runs)
 # generation
 sequence_length = 1024  # tokens per sample; above the models' block_size, written window after window (context)
-context = 256  # beyond the guide: above block_size, each next window begins with this many tokens of the text so far
+context: int | None = None  # beyond a block, tokens of the text so far each next window starts with; None: block_size // 4
 num_samples = 1  # how many texts to generate
 batch_size: int | None = None  # samples generated together in one tensor (the last batch may be smaller); None: 1 on the CPU, 64 on CUDA
 diffusion_iterations = 30  # iterations: exact in every mode but threshold, where it is the maximum
 temperature = 1.0  # softmax temperature of the unmasking model's samples; 0 = always the most likely token
-top_k: int | None = None  # beyond the guide: sample only among the k most likely tokens (nanoGPT's knob); None = all
-top_p: float | None = None  # beyond the guide: sample only among the fewest tokens whose probability reaches top_p (nucleus); None = all
 seed = 1337  # same seed, same device, same settings: same texts
 # re-masking (the mode follows from these; see README). The last three go beyond the guide: their defaults
 # are what README's measurements chose, and GUIDE_RULE's values (config/sample_guide_rule.py) give the guide's literal rule
@@ -110,7 +108,7 @@ SCHEDULES = ('linear', 'exponential')
 MIXED_DEFAULT_THRESHOLD = 0.01  # the guide's "moderate" threshold for mixed-mode candidates
 GUIDE_RULE = {'random_from': 'all', 'selection_temperature': 0.0, 'max_remask_kept': None,
               'correction_passes': 0}  # the guide's literal choice
-CORRECTION_BY = ('probability', 'margin', 'drawn', 'remasker')
+CORRECTION_BY = ('margin', 'remasker')
 
 
 def score_name(mode):
@@ -249,16 +247,15 @@ def predict(model, x, rows=None, positions=None, fast=True):
     return logits
 
 
-def fill(unmasker, x, *, mask_token_id, base_vocab_size, temperature, generator, top_k=None, top_p=None, rows=None,
-         positions=None, fast=True):
+def fill(unmasker, x, *, mask_token_id, base_vocab_size, temperature, generator, rows=None, positions=None, fast=True):
     """The fill step: a token sampled by the unmasking model at every [MASK] of x's rows (all if None),
-    at the temperature and within top_k and top_p (see model.sample_tokens). positions (b, n): where
+    at the temperature (see model.sample_tokens). positions (b, n): where
     the [MASK]s are, when every row has n of them (the model then projects onto the vocabulary there
     only); None: wherever x holds [MASK].
     Returns (the rows filled (b, L), the sampled tokens (b, n or L), the logits they came from)."""
     active = x if rows is None else x[rows]
     logits = predict(unmasker, x, rows, positions, fast)
-    tokens = sample_tokens(logits, base_vocab_size, temperature, generator, top_k, top_p)
+    tokens = sample_tokens(logits, base_vocab_size, temperature, generator)
     if positions is None:
         return torch.where(active == mask_token_id, tokens, active), tokens, logits
     return active.scatter(1, positions, tokens), tokens, logits
@@ -422,8 +419,6 @@ class Sampling:
     end_ratio: float = end_ratio
     threshold: float | None = None  # threshold mode's, and mixed mode's candidates' (None there: MIXED_DEFAULT_THRESHOLD)
     temperature: float = temperature
-    top_k: int | None = top_k
-    top_p: float | None = top_p
     random_from: str = random_from
     selection_temperature: float = selection_temperature
     max_remask_kept: float | None = max_remask_kept
@@ -487,10 +482,6 @@ def check_settings(s, *, batch_size=1, num_samples=1):
         raise ValueError(f"remasking_confidence_threshold must lie strictly between 0 and 1, got {s.threshold!r}")
     if not (isinstance(s.temperature, (int, float)) and 0.0 <= s.temperature < math.inf):
         raise ValueError(f"temperature must be a finite number >= 0, got {s.temperature!r}")
-    if s.top_k is not None and (not isinstance(s.top_k, int) or isinstance(s.top_k, bool) or s.top_k < 1):
-        raise ValueError(f"top_k must be None (every token) or an integer of at least 1, got {s.top_k!r}")
-    if s.top_p is not None and not _is_number(s.top_p, 0.0, 1.0, low_open=True):
-        raise ValueError(f"top_p must be None (every token) or a probability in (0, 1], got {s.top_p!r}")
     if s.random_from not in RANDOM_FROM:
         raise ValueError(f"unknown random_from {s.random_from!r}; choose one of {', '.join(RANDOM_FROM)}")
     if not _is_number(s.selection_temperature, 0.0) or s.selection_temperature == math.inf:
@@ -596,16 +587,6 @@ def _reread(logits, current, positions, reread, base_vocab_size):
     return torch.where(reread, logp, math.nan), torch.where(reread, best, math.nan)
 
 
-def correction_rank(logp, best, by, generator):
-    """The order in which self-correction re-masks re-read tokens (highest first): 'probability' the
-    least likely; 'margin' the furthest below the likeliest token at their position (log P(best) -
-    log P(token), so a token that is unlikely only because many others are as likely goes last);
-    'drawn' in proportion to 1 - P(token) (Gumbel-top-k at temperature 1)."""
-    if by == 'probability':
-        return -logp
-    if by == 'margin':
-        return best - logp
-    return ranking(1 - logp.exp(), 1.0, generator)
 
 
 def needs_remasker(s):
@@ -838,7 +819,8 @@ def correct_phase(p, run, f, i, score, chosen, newly, judged, generator, mask_to
         n_pool = p.to_generate[0] - f.n_masked if f.n_masked is not None else f.kept.sum(dim=1)
     else:
         pool, n_pool = f.reread, f.n_read
-        rank = correction_rank(f.read, f.best, p.s.correction_by, generator)
+        rank = f.best - f.read  # the margin: how far below the likeliest token there (a valid rare token, as
+        # likely as the others there, goes last)
     candidates = pool & ~chosen if newly is None else pool & ~chosen & ~newly[:, None]
     wanted = p.to_correct if isinstance(p.to_correct, int) or run.rows is None else p.to_correct[run.rows]
     n = min(wanted, n_pool) if isinstance(wanted, int) and isinstance(n_pool, int) else \
@@ -859,7 +841,7 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
                 base_vocab_size=base_vocab_size, fixed=fixed, generator=generator)  # 1) plan
     run = Run(p, x, mask_token_id)
     s = p.s
-    sampler = dict(temperature=s.temperature, top_k=s.top_k, top_p=s.top_p, generator=generator)
+    sampler = dict(temperature=s.temperature, generator=generator)
     for i in range(p.T):
         f = fill_phase(p, run, i, unmasking_model, sampler, mask_token_id, base_vocab_size, fast)  # 2) fill
         filled = run.x  # the text after this fill, for the Step
@@ -905,7 +887,7 @@ def generate(unmasking_model, remasking_model=None, settings=None, *, batch_size
         fill-once modes, which keep L/T a pass (fill_once_counts) and take only their defaults.
     threshold: P([WRONG]) threshold for threshold mode, and for mixed mode's candidates (None there:
         MIXED_DEFAULT_THRESHOLD, as sample.py does).
-    temperature, top_k, top_p: of the unmasking model's samples (0 is greedy; see model.sample_tokens).
+    temperature: of the unmasking model's samples (0 is greedy; see model.sample_tokens).
     random_from: where the random part of random and mixed modes' counts is drawn from: only the
         positions the iteration 'filled', or 'all' the generated positions (the guide's rule).
     selection_temperature: schedule, mixed, confidence and fill_once_confidence modes choose by
@@ -1216,163 +1198,273 @@ def distributed_setup(device):
     return rank, world, device
 
 
-def main():
-    configure(globals(), sys.argv[1:], keys=_knobs)
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with the one line that says what was kept (configurator.run_main prints it, exit 130)."""
+
+
+def check_knobs():
+    """Every knob's value checked, whether or not this run uses it, before anything loads (ValueError);
+    returns the mode's Sampling."""
     mode, threshold = resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confidence_threshold,
                                    remasking_checkpoint_name, use_confidence_remasking, use_fill_once)
     settings = sampling(mode=mode, threshold=threshold, **{k: globals()[k] for k in SAMPLING_KNOBS})
     check_device(device, dtype)
-    # one text at a time is the fastest per text on the CPU, and batching pays on a GPU (OPTIMIZATIONS.md)
-    bs = batch_size if batch_size is not None else 64 if device.startswith('cuda') else 1
-    check_settings(settings, batch_size=bs, num_samples=num_samples)
-    # torchrun --nproc_per_node=N: batch b runs on process b % N; process 0 prints every text in
-    # batch order, so the output is the one-process output (each batch has its own seed)
-    rank, world, dev = distributed_setup(device)
-    log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose and rank == 0 else None
-    watching = live is not False or replay is not None
-    if watching:  # the viewers live in watch.py, imported only when one is asked for
-        try:
-            import watch
-        except ImportError:
-            raise ValueError("live and replay need watch.py beside sample.py: copy it too, or leave them off") from None
-        live_style = watch.check(live, replay, replay_samples, num_samples=num_samples, iterations=diffusion_iterations,
-                                 stream=sys.stderr, rank=rank)
-
-    prompt, template = read_text('start', start), read_text('infill', infill)
-    # a bad template is an error before anything is loaded; without a {} hole it is the whole sample
-    whole_template = bool(template) and None not in template_pieces(template)
-
-    t0 = time.perf_counter()
+    check_settings(settings, batch_size=batch_size or 1, num_samples=num_samples)
+    if context is not None and (not isinstance(context, int) or isinstance(context, bool) or context < 1):
+        raise ValueError(f"context must be None (a quarter of the models' block_size) or a number of tokens of at "
+                         f"least 1, got {context!r}")
+    if live not in (False, True, 'mono', 'frames'):
+        raise ValueError(f"live must be False, True (a terminal), 'mono' (a terminal, no colours) or 'frames' "
+                         f"(plain text frames), got {live!r}")
+    if isinstance(replay_samples, bool) or not isinstance(replay_samples, int) or replay_samples < 1:
+        raise ValueError(f"replay_samples must be an integer of at least 1, got {replay_samples!r}")
+    if out_file is not None:
+        folder = os.path.dirname(os.path.abspath(out_file))
+        if os.path.isdir(out_file) or not os.path.isdir(folder):
+            raise ValueError(f"out_file={out_file!r} must name a file in an existing folder (each sample is "
+                             f"appended to it as a JSON line)")
     if needs_remasker(settings) and not remasking_checkpoint_name:
         raise ValueError("correction_by='remasker' needs a remasking model: set remasking_checkpoint_name")
-    remasker_name = remasking_checkpoint_name if needs_remasker(settings) else None
-    unmasker, u, remasker, r = load_models(checkpoint_name, remasker_name, out_dir=out_dir, device=dev, dtype=dtype,
-                                           sequence_length=sequence_length, windowed=True)
-    block = u['model_args']['block_size']
-    tokenizer = build_tokenizer(u['tokenizer'])
+    return settings
+
+
+def viewers_for(rank, settings, u, r, tokenizer, prompt, template, bs, dev):
+    """watch.py's viewers when live or replay asks for one (watch.py is imported only then), else None."""
+    if live is False and replay is None:
+        return None
+    try:
+        import watch
+    except ImportError:
+        raise ValueError("live and replay need watch.py beside sample.py: copy it too, or leave them off") from None
+    style = watch.check(live, replay, replay_samples, num_samples=num_samples, iterations=diffusion_iterations,
+                        stream=sys.stderr, rank=rank)
+    meta = {'settings': asdict(settings), 'checkpoint_name': u['path'],
+            'remasking_checkpoint_name': r['path'] if r else None, 'seed': seed, 'start': prompt,
+            'infill': template, 'num_samples': num_samples, 'batch_size': bs, 'device': dev, 'dtype': dtype}
+    return watch.Viewers(tokenizer, live=style if rank == 0 else None, stream=sys.stderr, replay=replay,
+                         replay_samples=replay_samples, meta=meta)
+
+
+def knob_notes(settings, C):
+    """The `note:` lines for knobs set to something this run does not use."""
+    notes = []
+    if settings.mode == 'random' and remasking_confidence_threshold is not None:
+        notes.append(f"remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
+                     f"use_intelligent_remasking=False selects random re-masking")
+    for knob, modes in _USED_BY.items():
+        if globals()[knob] != _DEFAULTS[knob] and settings.mode not in modes:
+            notes.append(f"{knob}={globals()[knob]!r} is not used: only {', '.join(modes)} modes use it")
+    for knob in _CORRECTION_KNOBS:
+        if globals()[knob] != _DEFAULTS[knob] and not C:
+            notes.append(f"{knob}={globals()[knob]!r} is not used: no self-correction" +
+                         (" (correction_passes=0)" if correction_passes == 0 else
+                          f" (correction_share {correction_share:g} of the positions to generate rounds to 0)"))
+    return notes
+
+
+def startup_lines(settings, Cs, u, r, shared, dev, world, length, windows, block, ctx, fixed, given, whole, t0):
+    """The header on stderr: the mode, the models, the run's size, the given text."""
+    lines = [f"mode: {settings.mode} ({describe(settings, Cs[0])})"]
+    if len(set(Cs)) > 1:
+        lines.append(f"note: each window resolves its self-correction passes: {', '.join(map(str, Cs))} (none "
+                     f"where correction_share {correction_share:g} of its new tokens rounds to 0)")
+    lines += [f"note: {n}" for n in knob_notes(settings, Cs[0])]
+    where = f"{world} processes, {dev.split(':')[0]}" if world > 1 else dev
+    models = f"unmasking and remasking model: {u['path']} (one pass an iteration fills and judges)" if shared else \
+        f"unmasking model: {u['path']} | remasking model: {r['path'] if r is not None else 'none'}"
+    lines.append(f"{models} | device {where} {dtype}{' compiled' if compile else ''} | "
+                 f"load {time.perf_counter() - t0:.1f}s")
+    lines.append(f"{num_samples} sample(s) of {length} tokens, {diffusion_iterations} iterations"
+                 f"{' at most' if settings.mode == 'threshold' else ''}, temperature {temperature}, seed {seed}, "
+                 f"batch_size {settings_batch(dev)}")
+    if len(windows) > 1:
+        lines.append(f"longer than the models' block_size {block}: written in {len(windows)} windows, each next one "
+                     f"beginning with the last {ctx} tokens so far")
+    if fixed is not None:
+        lines.append(f"{'prompt' if start else 'template'}: {given} tokens given, {length - given} to generate"
+                     + (" (the template is the whole sample; sequence_length sizes only a {} hole)" if whole else ''))
+    return lines
+
+
+def settings_batch(dev):
+    """batch_size, or the fastest per text measured on each device: 1 on the CPU, 64 on CUDA."""
+    return batch_size if batch_size is not None else 64 if dev.startswith('cuda') else 1
+
+
+def text_plan(tokenizer, block):
+    """(the given tokens of one sample or None, its length, the windows, context, the prompt, the template,
+    whether the template is the whole sample)."""
+    prompt, template = read_text('start', start), read_text('infill', infill)
+    whole = bool(template) and None not in template_pieces(template)  # a template without {} is the whole sample
     fixed = given_tokens(tokenizer, sequence_length, prompt, template) if prompt or template else None
-    length = sequence_length if fixed is None else len(fixed)  # a template without {} is the whole sample
+    length = sequence_length if fixed is None else len(fixed)
     if template and length > block:
         raise ValueError(f"the template is {length} tokens, longer than the models' block_size {block}: a template "
                          f"is filled in one window; write longer text with a prompt (start) or none")
+    ctx = context if context is not None else block // 4
+    if ctx >= block:
+        raise ValueError(f"context {ctx} must be below the models' block_size {block} (each next window begins "
+                         f"with context tokens of the text so far)")
     given = sum(t >= 0 for t in fixed) if fixed is not None else 0
-    windows = window_lengths(length, block, context, given)  # checks context
+    windows = window_lengths(length, block, ctx, given)
     if replay is not None and len(windows) > 1:
         raise ValueError(f"replay holds one window of at most block_size {block} tokens; sequence_length {length} "
                          f"is written in {len(windows)}: leave replay off, or write at most {block}")
-    settings = replace(settings, sequence_length=length)
-    # each window resolves its own (as generate() will); the startup line gives the first window's
-    Cs = [correction_passes_for(replace(settings, sequence_length=g + n), [n]) for g, n in windows]
-    C = Cs[0]
-    if compile:
-        unmasker = torch.compile(unmasker)
-        remasker = torch.compile(remasker) if remasker is not None else None
-    viewers = None
-    if watching:
-        meta = {'settings': asdict(settings), 'checkpoint_name': u['path'],
-                'remasking_checkpoint_name': r['path'] if r else None, 'seed': seed, 'start': prompt,
-                'infill': template, 'num_samples': num_samples, 'batch_size': bs, 'device': dev, 'dtype': dtype}
-        viewers = watch.Viewers(tokenizer, live=live_style if rank == 0 else None, stream=sys.stderr, replay=replay,
-                                replay_samples=replay_samples, meta=meta)
-    if log:
-        log(f"mode: {mode} ({describe(settings, C)})")
-        if len(set(Cs)) > 1:
-            log(f"note: each window resolves its self-correction passes: {', '.join(map(str, Cs))} (none where "
-                f"correction_share {correction_share:g} of its new tokens rounds to 0)")
-        if mode == 'random' and remasking_confidence_threshold is not None:
-            log(f"note: remasking_confidence_threshold={remasking_confidence_threshold} is not used: "
-                f"use_intelligent_remasking=False selects random re-masking")
-        for knob, modes in _USED_BY.items():
-            if globals()[knob] != _DEFAULTS[knob] and mode not in modes:
-                log(f"note: {knob}={globals()[knob]!r} is not used: only {', '.join(modes)} modes use it")
-        for knob in _CORRECTION_KNOBS:
-            if globals()[knob] != _DEFAULTS[knob] and not C:
-                log(f"note: {knob}={globals()[knob]!r} is not used: no self-correction"
-                    + (" (correction_passes=0)" if correction_passes == 0 else
-                       f" (correction_share {correction_share:g} of the positions to generate rounds to 0)"))
-        where = f"{world} processes, {dev.split(':')[0]}" if world > 1 else dev
-        log(f"unmasking model: {u['path']} | remasking model: {r['path'] if remasker is not None else 'none'} | "
-            f"device {where} {dtype}{' compiled' if compile else ''} | load {time.perf_counter() - t0:.1f}s")
-        nucleus = (f", top_k {top_k}" if top_k is not None else '') + (f", top_p {top_p}" if top_p is not None else '')
-        log(f"{num_samples} sample(s) of {length} tokens, {diffusion_iterations} iterations"
-            f"{' at most' if mode == 'threshold' else ''}, temperature {temperature}{nucleus}, seed {seed}, "
-            f"batch_size {bs}")
-        if len(windows) > 1:
-            log(f"longer than the models' block_size {block}: written in {len(windows)} windows, each next one "
-                f"beginning with the last {context} tokens so far")
-        if fixed is not None:
-            log(f"{'prompt' if prompt else 'template'}: {given} tokens given, {length - given} to generate"
-                + (" (the template is the whole sample; sequence_length sizes only a {} hole)" if whole_template else ''))
+    return fixed, length, windows, ctx, prompt, template, whole, given
 
+
+class Sink:
+    """out_file, opened at the first sample (an interrupted run leaves no empty file), one whole JSON
+    line a sample, flushed."""
+
+    def __init__(self, path):
+        self.path, self.file, self.written = path, None, 0
+
+    def write(self, row):
+        if self.file is None:
+            self.file = open(self.path, 'a', encoding='utf-8')
+        self.file.write(json.dumps(row) + '\n')
+        self.file.flush()
+        self.written += 1
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+
+
+class ThresholdWatch:
+    """Threshold mode's convergence, read off the stream: rows that re-mask nearly every position past
+    the first iterations, or end at the safety limit, earn one `warning:` line at the end."""
+
+    def __init__(self):
+        self.shares, self.limit, self.rows = [], 0, 0
+
+    def __call__(self, step):
+        if step.iteration >= 2 and not step.last:
+            ran = step.ran
+            gen = (~step.given[ran]).sum(dim=1).clamp(min=1)
+            self.shares.append((step.remasked[ran].sum(dim=1) / gen).mean().item())
+        if step.last:
+            self.rows += step.converged.numel()
+            self.limit += int((~step.converged).sum())
+
+    def warning(self, threshold, iterations):
+        share = sum(self.shares) / len(self.shares) if self.shares else 0.0
+        if not self.limit and share < 0.9:
+            return None
+        return (f"warning: threshold mode did not converge: {self.limit} of {self.rows} samples ran all {iterations} "
+                f"iterations, re-masking {share:.0%} of their positions an iteration after the first two; this "
+                f"remasker finds most tokens above {threshold}, so the text is what the last fill drew. Try a higher "
+                f"remasking_confidence_threshold, the guide's naive remasker "
+                f"(--remasking_checkpoint_name=ckpt_remasking_naive_4400.pt), or mixed mode "
+                f"(--use_mixed_remasking=True)")
+
+
+def batch_run(b, bs, dev, models, settings, u, tokenizer, fixed, windows, block, ctx, log, viewers, watcher):
+    """Batch b: (b, texts, iterations run, converged_at per text, passes and fills per text, seconds)."""
+    unmasker, remasker = models
+    first_sample = b * bs
+    n = min(bs, num_samples - first_sample)
     n_batches = math.ceil(num_samples / bs)
+    if log and n_batches > 1:
+        log(f"batch {b + 1}/{n_batches}: samples {first_sample}..{first_sample + n - 1}")
+    generator = torch.Generator(device=dev).manual_seed(batch_seed(seed, b))
+    t1 = time.perf_counter()
     cost = [g + w for g, w in windows]  # a window costs about its positions, given and new
 
-    def run_batch(b):
-        """Batch b: (b, texts, iterations run, converged_at per text, seconds)."""
-        first_sample = b * bs
-        n = min(bs, num_samples - first_sample)
-        if log and n_batches > 1:
-            log(f"batch {b + 1}/{n_batches}: samples {first_sample}..{first_sample + n - 1}")
-        generator = torch.Generator(device=dev).manual_seed(batch_seed(seed, b))
-        t1 = time.perf_counter()
+    def progress(k, n_windows, text, info):  # one line a window, for text longer than a block
+        if not log or n_windows == 1:
+            return
+        elapsed = time.perf_counter() - t1
+        line = f"window {k}/{n_windows}: {text.size(1)} of {settings.sequence_length} characters, " \
+               f"{elapsed:.1f}s elapsed, about {elapsed * sum(cost[k:]) / sum(cost[:k]):.1f}s left"
+        if settings.mode == 'threshold':
+            at = info['converged_at'].tolist()
+            line += f"; {sum(a > 0 for a in at)} of {len(at)} converged, after iteration {max(at)} at most"
+        log(line)
+    watch = viewers.batch(first_sample, n) if viewers else None
+    if watcher is not None:
+        watch = watcher if watch is None else (lambda step, a=watch: (a(step), watcher(step)))
+    tokens, info = generate_text(unmasker, remasker, settings, batch_size=n, block_size=block, context=ctx,
+                                 base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
+                                 wrong_token_id=u['wrong_token_id'], generator=generator,
+                                 log=None if viewers and viewers.live else log,  # or the live view
+                                 watch=watch, progress=progress, fixed=None if fixed is None else torch.tensor([fixed] * n))
+    texts = [tokenizer.decode(row) for row in tokens.tolist()]  # .tolist() waits for the device
+    return (b, texts, info['iterations'], info['converged_at'].tolist(), info['passes'].tolist(),
+            info['fills'].tolist(), time.perf_counter() - t1)
 
-        def progress(k, n_windows, text, info):  # one line a window, for text longer than a block
-            if not log or n_windows == 1:
-                return
-            elapsed = time.perf_counter() - t1
-            left = elapsed * sum(cost[k:]) / sum(cost[:k])
-            line = f"window {k}/{n_windows}: {text.size(1)} of {length} characters, {elapsed:.1f}s elapsed, " \
-                   f"about {left:.1f}s left"
-            if mode == 'threshold':
-                at = info['converged_at'].tolist()
-                line += f"; {sum(a > 0 for a in at)} of {len(at)} converged, after iteration {max(at)} at most"
-            log(line)
-        tokens, info = generate_text(unmasker, remasker, settings, batch_size=n, block_size=block, context=context,
-                                     base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
-                                     wrong_token_id=u['wrong_token_id'], generator=generator,
-                                     log=None if viewers and viewers.live else log,  # or the live view
-                                     watch=viewers.batch(first_sample, n) if viewers else None,
-                                     progress=progress, fixed=None if fixed is None else torch.tensor([fixed] * n))
-        texts = [tokenizer.decode(row) for row in tokens.tolist()]  # .tolist() waits for the device
-        return b, texts, info['iterations'], info['converged_at'].tolist(), time.perf_counter() - t1
 
-    def emit(sink, b, texts, iterations, converged_at, seconds):
-        for k, text in enumerate(texts):
-            print(text)
-            print('---------------', flush=True)
-            at = converged_at[k] if isinstance(converged_at[k], list) else [converged_at[k]]  # one per window
-            at = [a if a > 0 else None for a in at]
-            if sink:
-                line = {'sample': b * bs + k, 'text': text, 'seed': seed, 'mode': mode, 'iterations': iterations,
-                        'converged_at': at if len(at) > 1 else at[0]}
-                line.update({'start': prompt} if prompt else {'infill': template} if template else {})
-                sink.write(json.dumps(line) + '\n')
-                sink.flush()
-            if log:
-                runs = iterations if isinstance(iterations, list) else [iterations]
-                conv = '; '.join(f"converged after iteration {a}" if a else f"ran {i} iterations"
-                                 for a, i in zip(at, runs))
-                log(f"sample {b * bs + k}: {conv}" if len(at) == 1 else f"sample {b * bs + k}, window by window: {conv}")
+def emit(sink, log, bs, length, prompt, template, mode, result):
+    """A batch's texts on stdout (each followed by a line of dashes), in out_file and in the log."""
+    b, texts, iterations, converged_at, passes, fills, seconds = result
+    for k, text in enumerate(texts):
+        print(text)
+        print('---------------', flush=True)
+        at = converged_at[k] if isinstance(converged_at[k], list) else [converged_at[k]]  # one per window
+        at = [a if a > 0 else None for a in at]
+        if sink:
+            row = {'sample': b * bs + k, 'text': text, 'seed': seed, 'mode': mode, 'iterations': iterations,
+                   'converged_at': at if len(at) > 1 else at[0], 'passes': passes[k], 'fills': fills[k]}
+            row.update({'start': prompt} if prompt else {'infill': template} if template else {})
+            sink.write(row)
         if log:
-            log(f"batch of {len(texts)}: {seconds:.2f}s wall, {len(texts) * length / seconds:,.0f} tokens/s")
+            runs = iterations if isinstance(iterations, list) else [iterations]
+            conv = '; '.join(f"converged after iteration {a}" if a else f"ran {i} iterations" for a, i in zip(at, runs))
+            log(f"sample {b * bs + k}: {conv}" if len(at) == 1 else f"sample {b * bs + k}, window by window: {conv}")
+    if log:
+        log(f"batch of {len(texts)}: {seconds:.2f}s wall, {len(texts) * length / seconds:,.0f} tokens/s, "
+            f"{sum(passes) / len(passes):g} forward passes a sample ({sum(fills) / len(fills):g} of them fills)")
 
-    sink = open(out_file, 'a', encoding='utf-8') if out_file and rank == 0 else None
-    try:
-        for first in range(0, n_batches, world):  # one round: a batch on each process
-            mine = run_batch(first + rank) if first + rank < n_batches else None
-            if world == 1:
-                results = [mine]
-            else:
+
+def main():
+    configure(globals(), sys.argv[1:], keys=_knobs)
+    settings = check_knobs()  # 1) every knob checked, before anything loads
+    rank, world, dev = distributed_setup(device)  # torchrun: batch b runs on process b % N
+    log = (lambda s: print(s, file=sys.stderr, flush=True)) if verbose and rank == 0 else None
+    t0 = time.perf_counter()
+    remasker_name = remasking_checkpoint_name if needs_remasker(settings) else None  # 2) the models
+    unmasker, u, remasker, r = load_models(checkpoint_name, remasker_name, out_dir=out_dir, device=dev, dtype=dtype,
+                                           sequence_length=sequence_length, windowed=True)
+    block, tokenizer = u['model_args']['block_size'], build_tokenizer(u['tokenizer'])
+    fixed, length, windows, ctx, prompt, template, whole, given = text_plan(tokenizer, block)  # 3) the text
+    settings = replace(settings, sequence_length=length)
+    Cs = [correction_passes_for(replace(settings, sequence_length=g + n), [n]) for g, n in windows]  # per window
+    bs = settings_batch(dev)
+    viewers = viewers_for(rank, replace(settings, correction_passes=Cs[0]), u, r, tokenizer, prompt, template, bs,
+                          dev)
+    shared = remasker is unmasker
+    if compile:
+        unmasker = torch.compile(unmasker)
+        remasker = unmasker if shared else torch.compile(remasker) if remasker is not None else None
+    for line in startup_lines(settings, Cs, u, r, shared, dev, world, length, windows, block, ctx, fixed, given,
+                              whole, t0) if log else []:
+        log(line)
+    watcher = ThresholdWatch() if settings.mode == 'threshold' and rank == 0 else None
+    sink = Sink(out_file) if out_file and rank == 0 else None
+    n_batches = math.ceil(num_samples / bs)
+    try:  # 4) the batches: one round puts a batch on each process; process 0 prints them in order
+        for first in range(0, n_batches, world):
+            mine = batch_run(first + rank, bs, dev, (unmasker, remasker), settings, u, tokenizer, fixed, windows,
+                             block, ctx, log, viewers, watcher) if first + rank < n_batches else None
+            results = [mine]
+            if world > 1:
                 results = [None] * world if rank == 0 else None
                 torch.distributed.gather_object(mine, results, dst=0)
             for result in results or []:
                 if result is not None:
-                    emit(sink, *result)
+                    emit(sink, log, bs, length, prompt, template, settings.mode, result)
+    except KeyboardInterrupt:
+        kept = f"; {sink.written} whole sample(s) in {out_file}" if sink and sink.written else ''
+        raise Interrupted(f"interrupted{kept}") from None
     finally:
         if sink:
             sink.close()
     if viewers:
         viewers.finish(rank, world, log)  # the replay page, written by rank 0
+    warning = watcher.warning(settings.threshold, diffusion_iterations) if watcher else None
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     if log:
         log(f"done in {time.perf_counter() - t0:.1f}s")
     if world > 1:

@@ -1026,8 +1026,14 @@ BAD_INPUTS = [
     (['--sequence_length=0'], 'sequence_length must be'),
     (['--num_samples=0'], 'num_samples must be'),
     (['--batch_size=-1'], 'batch_size must be'),
-    (['--sequence_length=2048', '--context=0'], "context must be an integer from 1 to the models' block_size - 1 = 1023"),
-    (['--sequence_length=2048', '--context=1024'], "block_size - 1 = 1023 (each window begins with context tokens of"),
+    (['--sequence_length=2048', '--context=0'], "context must be None (a quarter of the models' block_size) or a"),
+    (['--context=0'], "got 0"),  # checked though one window uses no context (regression: it ran and exited 0)
+    (['--sequence_length=2048', '--context=1024'], "context 1024 must be below the models' block_size 1024 (each"),
+    (['--context=1024'], "context 1024 must be below the models' block_size 1024"),
+    (['--out_file=checkpoints'], "out_file='checkpoints' must name a file in an existing folder"),
+    (['--out_file=nowhere/x.jsonl'], "out_file='nowhere/x.jsonl' must name a file in an existing folder"),
+    (['--replay_samples=0'], "replay_samples must be an integer of at least 1, got 0"),  # checked, replay off
+    (['--live=always'], "live must be False, True"),
     (['--sequence_length=2048', '--replay=long.html'], 'replay holds one window of at most block_size 1024 tokens'),
     (['--device=tpu'], 'unknown device'),
     (['--dtype=float8'], 'unknown dtype'),
