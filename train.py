@@ -1,20 +1,25 @@
 """
-Train a GPT for masked diffusion on a character-level corpus: nanoGPT's train.py with three objectives.
+Train a GPT for masked diffusion on a character-level corpus: nanoGPT's train.py with four objectives.
 
     unmasking       bidirectional; part of each sequence is [MASK]ed, predict the originals there
-    remasking       bidirectional; part of each sequence is corrupted, predict [WRONG] there and the
-                    token itself elsewhere (the re-masker that sample.py consults)
+    remasking       bidirectional; predict [WRONG] at the tokens that do not belong and the token itself
+                    elsewhere (the remasker that sample.py consults)
+    fill_and_judge  both in one model: fill the [MASK]s and judge the visible tokens, so that sample.py
+                    runs one forward pass an iteration
     autoregressive  causal next-token prediction on the same data and vocabulary (a quality judge)
 
-    $ python data/shakespeare_char/prepare.py
-    $ python train.py config/train_unmasking.py
-    $ python train.py config/train_unmasking.py --init_from=resume --max_iters=8000
+    $ python data/prepare.py                                       # Shakespeare, or your own text
+    $ python train.py config/train_unmasking_cpu.py                # a laptop's unmasker, ~10 minutes
+    $ python train.py config/train_unmasking.py --init_from=resume
     $ torchrun --standalone --nproc_per_node=4 train.py config/train_unmasking.py
     $ python train.py --help
 
-All three share one vocabulary layout: the corpus characters, then [MASK] and [WRONG]
-(model.special_token_ids), so any of the checkpoints can be used beside any other. Importing this
-file runs nothing: the objectives and corruptions below are plain functions (eval.py uses them).
+A run writes only to out_dir: its checkpoint (full precision and the optimizer's state, for
+--init_from=resume) at every evaluation, and at the end its weights in float16, which it names with
+the `python sample.py ...` command that samples with them. --ship=True also puts those weights in
+checkpoints/ under ship_name, replacing the file there. All objectives share one vocabulary layout:
+the corpus characters, then [MASK] and [WRONG] (model.special_token_ids), so any checkpoint can be
+used beside any other. Importing this file runs nothing: the objectives are plain functions.
 """
 
 import json
@@ -34,26 +39,26 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from configurator import configure, knobs, run_main
 from model import (DTYPES, GPT, GPTConfig, load_checkpoint, matmul_peak, save_checkpoint, special_token_ids,
                    wrong_probability)
-from sample import MODES, NEEDS_REMASKER, fill, generate, top_n
+from sample import fill, generate, top_n
 
 # -----------------------------------------------------------------------------
 # I/O
-out_dir = 'out'  # training checkpoints (full precision, optimizer state included, for resume) go here
-ckpt_name = 'ckpt.pt'  # the training checkpoint's file name in out_dir
-ship_dir = 'checkpoints'  # folder for the shipped file
-ship_ckpt_name = ''  # if set: at the end, the final weights in float16, without optimizer state, go to ship_dir/ship_ckpt_name
-eval_interval = 250  # iterations between evaluations (and checkpoints); also evaluated at 0 and at max_iters
+out_dir = 'out'  # the run's folder: its checkpoint (for resume) and, at the end, its float16 weights
+ckpt_name = 'ckpt.pt'  # the checkpoint's name in out_dir (full precision, the optimizer's state)
+ship_name = 'model.pt'  # the float16 weights' name, in out_dir and, with ship=True, in checkpoints/
+ship = False  # True: also put the weights in checkpoints/ship_name at the end, replacing the file there
+eval_interval = 250  # iterations between evaluations (and checkpoints); also at 0 and at max_iters
 log_interval = 10  # iterations between training-loss prints
 eval_iters = 50  # batches of each split per evaluation (the same batches every time)
 eval_only = False  # evaluate once and exit
-always_save_checkpoint = True  # save at every evaluation (resume from the latest); False: only when val loss improves
-init_from = 'scratch'  # 'scratch' | 'resume' (out_dir/ckpt_name) | a checkpoint file whose weights start a new run
+always_save_checkpoint = True  # save at every evaluation; False: only when the val loss improves
+init_from = 'scratch'  # 'scratch' | 'resume' (out_dir/ckpt_name) | a checkpoint file to start from
 # data
-data_dir = 'data/shakespeare_char'  # train.bin, val.bin, meta.json written by prepare.py
+data_dir = 'data/shakespeare_char'  # train.bin, val.bin, meta.json written by data/prepare.py
 gradient_accumulation_steps = 1  # micro-batches per optimizer step, over all DDP processes together
 batch_size = 64  # sequences per micro-batch per process
 block_size = 1024  # tokens per sequence
-data_on_device = True  # hold both splits on the training device and cut the batches there; False: read each batch from the .bin files
+data_on_device = True  # cut the batches on the training device; False: read each from the .bin files
 # model
 n_layer = 6  # transformer blocks
 n_head = 6  # attention heads; n_embd must be a multiple
@@ -62,26 +67,21 @@ dropout = 0.1  # 0.0 for tiny runs; more against overfitting
 bias = False  # bias in Linears and LayerNorms
 pad_vocab_to = 1  # round the vocabulary (characters + [MASK] + [WRONG]) up to a multiple of this
 # objective
-training_type = 'unmasking'  # 'unmasking' | 'remasking' | 'fill_and_judge' | 'autoregressive' (OBJECTIVES)
-fully_masked_fraction = 0.01  # unmasking: share of sequences masked entirely, on top of the uniform draw
-loss_weighting = 'token'  # unmasking: 'token' = mean over every masked position of the batch | 'sequence' = each sequence's mean, then their mean (the NELBO)
-judge_target = 'reread'  # fill_and_judge: what [WRONG] means at a visible token (JUDGE_TARGETS): 'reread' (the unmasking model re-reading it) | 'own_fill' (its own fill, where it differs from the original)
+training_type = 'unmasking'  # 'unmasking' | 'remasking' | 'fill_and_judge' | 'autoregressive'
+fully_masked_fraction = 0.01  # unmasking: share of sequences masked whole, beside the uniform draw
+loss_weighting = 'token'  # 'token': the mean over masked positions | 'sequence': per sequence (NELBO)
+remasking_target = 'corrupted'  # remasking: 'corrupted' (random characters) | 'loo' (the re-reading)
+judge_target = 'reread'  # fill_and_judge: 'reread' (the re-reading) | 'own_fill' (its own wrong fills)
 judge_weight = 1.0  # fill_and_judge: the judging loss's weight beside the filling loss
-remasking_target = 'corrupted'  # remasking: what [WRONG] means (TARGETS): 'corrupted' (the corruption changed the character) | 'loo' (the unmasking model re-reading it) | 'critic' (the sampler wrote it)
-max_corrupted = 1.0  # remasking, 'corrupted': each sequence's corrupted share is uniform on [0, max_corrupted] (1.0: any share)
-remasking_corruption = 'random'  # remasking, 'corrupted': 'random' (uniform characters) | 'model' (unmasking_checkpoint's samples)
-unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # the frozen unmasking model of the 'model' corruption, of 'loo' and of the sampler's texts (a path)
-loo_reread = 0.15  # 'loo': the share of each sequence masked for the unmasking model to re-read (the loss is taken there)
-loo_score = 'margin'  # 'loo': the [WRONG] target at a re-read token: 'probability' (1 - P(token)) | 'margin' (1 - P(token) / P(the likeliest token))
-pool_size = 256  # 'loo', 'critic': texts of the project's own sampler, written at the start of the run (at least 1)
-pool_mode = 'fill_once_confidence'  # the sampler that writes them (a sample.MODES mode that needs no remasker), at its defaults, plain
-pool_iterations = 59  # its diffusion_iterations
-pool_share = 0.5  # 'loo': the share of sequences drawn from the sampler's texts (the rest is real text); 'critic': of sequences holding a span of them
+unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # the frozen unmasker of 'loo' and fill_and_judge
+loo_reread = 0.15  # 'loo', 'reread': share of the visible tokens the frozen unmasker re-reads
+pool_size = 256  # 'loo', 'reread': texts of the project's own sampler, written at the start
+pool_share = 0.5  # 'loo', 'reread': share of sequences taken from those texts (the rest: real text)
 # AdamW optimizer
 learning_rate = 1e-3  # peak learning rate
 max_iters = 5000  # optimizer steps in all; the run ends with an evaluation at max_iters
 weight_decay = 1e-1  # on weight matrices and embeddings only
-beta1 = 0.9  # AdamW betas
+beta1 = 0.9  # AdamW's betas
 beta2 = 0.99
 grad_clip = 1.0  # clip the gradient norm at this value; 0 = off
 # learning rate schedule: linear warmup, then cosine decay to min_lr
@@ -91,13 +91,14 @@ lr_decay_iters = 5000  # usually max_iters
 min_lr = 1e-4  # usually learning_rate / 10
 # system
 backend = ''  # DDP backend; '' = nccl on CUDA, gloo on CPU
-device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu', 'cuda', 'cuda:1', ...; under torchrun, cuda:LOCAL_RANK
-dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'  # 'float32' | 'bfloat16' | 'float16'
-compile = torch.cuda.is_available()  # torch.compile the models (slow to start; pays off on CUDA)
-seed = 1337  # same seed, same device, same settings: same run (on CPU; CUDA kernels are not all deterministic)
-profile = False  # after 20 warm-up iterations, run 20 under torch.profiler, print where their time went, and stop
+device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu' | 'cuda' | 'cuda:N'; torchrun: LOCAL_RANK's
+dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'  # or 'float16'
+compile = torch.cuda.is_available()  # torch.compile the model (slow to start; pays off on CUDA)
+seed = 1337  # same seed, device and settings: the same run (on the CPU; not all CUDA kernels are exact)
+profile = False  # run 20 iterations under torch.profiler after 20 warm-up ones, print where time went, stop
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
+SHIP_DIR = 'checkpoints'  # where --ship=True puts the weights: sample.py's out_dir
 
 
 # -----------------------------------------------------------------------------
@@ -113,13 +114,11 @@ class Task:
     wrong_token_id: int
     fully_masked_fraction: float = 0.0  # unmasking
     target: str = 'corrupted'  # remasking: one of TARGETS
-    corrupt: object = None  # remasking, 'corrupted': one of CORRUPTIONS
-    max_corrupted: float = 1.0  # remasking, 'corrupted': the corrupted share is uniform on [0, max_corrupted]
-    unmasker: object = None  # the frozen unmasking model of the 'model' corruption and of 'loo'
-    pool: object = None  # 'loo', 'critic': (N, >= T) long, texts of the project's own sampler (sampler_pool)
-    pool_share: float = 0.5  # 'loo', 'critic': the share of sequences that draw on the pool
-    loo_reread: float = 0.15  # 'loo': the share of each sequence re-read
-    loo_score: str = 'margin'  # 'loo': 'probability' | 'margin'
+    corrupt: object = None  # remasking, 'corrupted': one of CORRUPTIONS (training: 'random')
+    unmasker: object = None  # the frozen unmasking model of 'loo', fill_and_judge and the 'model' corruption
+    pool: object = None  # 'loo', 'reread': (N, >= T) long, texts of the project's own sampler (sampler_pool)
+    pool_share: float = 0.5  # 'loo', 'reread': the share of sequences that draw on the pool
+    loo_reread: float = 0.15  # 'loo', 'reread': the share of each sequence's visible tokens re-read
     judge_target: str = 'reread'  # fill_and_judge: one of JUDGE_TARGETS
 
 
@@ -156,10 +155,9 @@ def corrupted_target(clean, generator, task):
     """Corrupt a share t of each sequence (task.corrupt); predict [WRONG] where a character changed,
     the character itself elsewhere."""
     B, T = clean.shape
-    # t ~ U[0, max_corrupted) and a count uniform on {0..round(max_corrupted T)}; clean sequences
-    # (count 0) are included on purpose, since the sampler needs a re-masker that flags nothing in
-    # good text
-    k = torch.randint(0, round(task.max_corrupted * T) + 1, (B,), device=clean.device, generator=generator)
+    # a count uniform on {0..T}; clean sequences (count 0) are included on purpose, since the sampler
+    # needs a re-masker that flags nothing in good text
+    k = torch.randint(0, T + 1, (B,), device=clean.device, generator=generator)
     x = task.corrupt(clean, random_positions(k, T, generator), generator, task)
     # [WRONG] only where the character really changed: a replacement can equal the original
     return x, torch.where(x != clean, task.wrong_token_id, clean), None
@@ -176,9 +174,8 @@ def loo_target(clean, generator, task):
     """Leave-one-out distillation (informed correctors, Zhao et al. 2024): the text is the sampler's
     own (a share pool_share of the sequences) or real; a share loo_reread of each is masked and the
     frozen unmasking model reads it, as self-correction re-reads; there the target is [WRONG] with
-    weight w and the token itself with 1 - w, where w = 1 - P(token) ('probability') or 1 -
-    P(token) / P(the likeliest token) ('margin', which a valid but rare token, as likely as the
-    others there, does not raise). The remasker learns in one pass what the re-reading knows."""
+    weight w (reread_weight) and the token itself with 1 - w. The remasker learns in one pass what the
+    re-reading knows."""
     B, T = clean.shape
     sampler = torch.rand(B, device=clean.device, generator=generator) < task.pool_share
     x = torch.where(sampler[:, None], from_pool(clean, generator, task), clean)
@@ -189,34 +186,16 @@ def loo_target(clean, generator, task):
 @torch.no_grad()
 def reread_weight(x, read, task):
     """(B, T) the [WRONG] weight of each token of x the frozen unmasking model re-reads: it reads x
-    with the `read` positions masked (and x's own [MASK]s), and w = 1 - P(token) ('probability') or
-    1 - P(token) / P(the likeliest token) ('margin') there, in [0, 1]; meaningless elsewhere."""
+    with the `read` positions masked (and x's own [MASK]s), and there w = 1 - P(token) / P(the
+    likeliest token), in [0, 1] (the margin: a valid but rare token, as likely as the others there,
+    does not raise it); meaningless elsewhere."""
     logits, _ = task.unmasker(torch.where(read, task.mask_token_id, x))
     logp = logits[..., :task.base_vocab_size].float().log_softmax(dim=-1)
     own = logp.gather(-1, x.clamp(max=task.base_vocab_size - 1)[..., None]).squeeze(-1)
-    w = 1 - own.exp() if task.loo_score == 'probability' else 1 - (own - logp.max(dim=-1).values).exp()
-    return w.clamp(0, 1)
+    return (1 - (own - logp.max(dim=-1).values).exp()).clamp(0, 1)
 
 
-def critic_target(clean, generator, task):
-    """A sampler-outcome critic (kin of EDLM's real-against-model energy, Xu et al. 2024): a share
-    pool_share of the sequences hold one span of a text of the project's own sampler, at the same
-    positions (its length a uniform share of the sequence, or the whole sequence a quarter of the
-    time); the target is [WRONG] where the sampler's character stands (where it differs from the
-    real one), the character itself elsewhere. On real text nothing is [WRONG], by construction."""
-    B, T = clean.shape
-    dev = clean.device
-    has = torch.rand(B, device=dev, generator=generator) < task.pool_share
-    whole = torch.rand(B, device=dev, generator=generator) < 0.25
-    n = torch.where(whole, T, torch.randint(1, T + 1, (B,), device=dev, generator=generator))
-    start = (torch.rand(B, device=dev, generator=generator) * (T - n + 1)).long()
-    pos = torch.arange(T, device=dev)
-    span = has[:, None] & (pos >= start[:, None]) & (pos < (start + n)[:, None])
-    x = torch.where(span, from_pool(clean, generator, task), clean)
-    return x, torch.where(x != clean, task.wrong_token_id, clean), None
-
-
-TARGETS = {'corrupted': corrupted_target, 'loo': loo_target, 'critic': critic_target}
+TARGETS = {'corrupted': corrupted_target, 'loo': loo_target}
 
 
 # fill_and_judge: one model fills the [MASK]s and judges the visible tokens in the same pass (sample.py
@@ -271,8 +250,6 @@ JUDGE_TARGETS = {'reread': reread_judge, 'own_fill': own_fill_judge}
 def fill_and_judge_batch(chunk, generator, task):
     """A batch of the model that fills and judges, by task.judge_target."""
     return JUDGE_TARGETS[task.judge_target](chunk[:, :-1], generator, task)
-LOO_SCORES = ('probability', 'margin')
-POOLED = ('loo', 'critic')  # the targets that read the sampler's texts
 
 
 def autoregressive_batch(chunk, generator, task):
@@ -327,10 +304,15 @@ def fill_and_judge_loss(logits, x, y, w, task, weighting, judge_weight):
     return filling + judge_weight * judging, filling, judging
 
 
+POOL_MODE, POOL_ITERATIONS = 'fill_once_confidence', 59  # the sampler that writes the pool, plain
+
+
 @torch.no_grad()
-def sampler_pool(unmasker, n, length, task, mode, iterations, batch_size, generator, log=None):
-    """(n, length) long: texts written by the project's own sampler (sample.generate in mode, at its
-    defaults and iterations, without self-correction) with the frozen unmasking model, batch_size at a time."""
+def sampler_pool(unmasker, n, length, task, batch_size, generator, log=None):
+    """(n, length) long: texts written by the project's own sampler (sample.generate in POOL_MODE at
+    its defaults and POOL_ITERATIONS, without self-correction) with the frozen unmasking model,
+    batch_size at a time."""
+    mode, iterations = POOL_MODE, POOL_ITERATIONS
     texts, t0 = [], time.time()
     for i in range(0, n, batch_size):
         b = min(batch_size, n - i)
@@ -345,7 +327,8 @@ def sampler_pool(unmasker, n, length, task, mode, iterations, batch_size, genera
     return torch.cat(texts)
 
 
-# the corruptions of remasking: each replaces the picked positions (B, T) bool of clean (B, T)
+# the corruptions: each replaces the picked positions (B, T) bool of clean (B, T); a remasker trains on
+# 'random' (the naive remasker), eval.py's diagnostics corrupt by both
 
 def corrupt_random(clean, picked, generator, task):
     """Uniformly random characters: the naive remasker's training data."""
@@ -356,7 +339,8 @@ def corrupt_random(clean, picked, generator, task):
 @torch.no_grad()
 def corrupt_model(clean, picked, generator, task):
     """The unmasking model's own samples (temperature 1): the picked positions are [MASK]ed and filled
-    by the sampler's fill step, so these are the mistakes that model really makes."""
+    by the sampler's fill step, so these are the mistakes that model really makes (eval.py's remasker
+    diagnostics; as a training corruption it lost to PRISM, RESULTS.md)."""
     filled, _, _ = fill(task.unmasker, torch.where(picked, task.mask_token_id, clean), temperature=1.0,
                         mask_token_id=task.mask_token_id, base_vocab_size=task.base_vocab_size, generator=generator)
     return filled
@@ -378,55 +362,76 @@ def get_lr(it):
     return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (learning_rate - min_lr)
 
 
+CHOICES = {'training_type': OBJECTIVES, 'loss_weighting': LOSSES, 'remasking_target': TARGETS,
+           'judge_target': JUDGE_TARGETS, 'dtype': DTYPES}
+AT_LEAST_1 = ('batch_size', 'block_size', 'n_layer', 'n_head', 'n_embd', 'eval_interval', 'log_interval', 'eval_iters',
+              'gradient_accumulation_steps', 'pad_vocab_to', 'pool_size')
+AT_LEAST_0 = ('max_iters', 'warmup_iters', 'lr_decay_iters')
+RANGES = {'dropout': '[0, 1)', 'fully_masked_fraction': '[0, 1]', 'loo_reread': '(0, 1]', 'pool_share': '[0, 1]',
+          'beta1': '[0, 1)', 'beta2': '[0, 1)'}  # the interval each must lie in
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def check_knobs():
-    """Raise ValueError for any knob this run cannot honour, before anything is loaded."""
-    if training_type not in OBJECTIVES:
-        raise ValueError(f"unknown training_type {training_type!r}; choose one of {', '.join(OBJECTIVES)}")
-    if loss_weighting not in LOSSES:
-        raise ValueError(f"unknown loss_weighting {loss_weighting!r}; choose one of {', '.join(LOSSES)}")
-    if remasking_corruption not in CORRUPTIONS:
-        raise ValueError(f"unknown remasking_corruption {remasking_corruption!r}; choose one of "
-                         f"{', '.join(CORRUPTIONS)}")
-    if not (isinstance(max_corrupted, (int, float)) and 0.0 < max_corrupted <= 1.0):
-        raise ValueError(f"max_corrupted must be a share in (0, 1], got {max_corrupted!r}")
-    if remasking_target not in TARGETS:
-        raise ValueError(f"unknown remasking_target {remasking_target!r}; choose one of {', '.join(TARGETS)}")
-    if loo_score not in LOO_SCORES:
-        raise ValueError(f"unknown loo_score {loo_score!r}; choose one of {', '.join(LOO_SCORES)}")
-    for name, v in (('loo_reread', loo_reread), ('pool_share', pool_share)):
-        if not (isinstance(v, (int, float)) and 0.0 < v <= 1.0):
-            raise ValueError(f"{name} must be a share in (0, 1], got {v!r}")
-    if judge_target not in JUDGE_TARGETS:
-        raise ValueError(f"unknown judge_target {judge_target!r}; choose one of {', '.join(JUDGE_TARGETS)}")
-    if not (isinstance(judge_weight, (int, float)) and judge_weight > 0):
-        raise ValueError(f"judge_weight must be a number above 0, got {judge_weight!r}")
-    if uses_pool() and not (isinstance(pool_size, int) and pool_size >= 1):
-        raise ValueError(f"this run reads the sampler's texts: pool_size must be at least 1, got {pool_size!r}")
-    if pool_mode not in MODES or pool_mode in NEEDS_REMASKER:
-        raise ValueError(f"pool_mode must be a mode that needs no remasker ({', '.join(m for m in MODES if m not in NEEDS_REMASKER)}), "
-                         f"got {pool_mode!r}")
-    if not (isinstance(pool_iterations, int) and pool_iterations >= 1):
-        raise ValueError(f"pool_iterations must be an integer of at least 1, got {pool_iterations!r}")
+    """Raise ValueError for any knob this run cannot honour, before anything is loaded or written."""
+    g = globals()
+    for name, table in CHOICES.items():
+        if g[name] not in table:
+            raise ValueError(f"unknown {name} {g[name]!r}; choose one of {', '.join(table)}")
+    for name in AT_LEAST_1 + AT_LEAST_0:
+        low = 1 if name in AT_LEAST_1 else 0
+        if not _is_int(g[name]) or g[name] < low:
+            raise ValueError(f"{name} must be an integer of at least {low}, got {g[name]!r}")
+    for name, interval in RANGES.items():
+        v = g[name]
+        if not _is_number(v) or not 0 <= v <= 1 or v == 0 and interval[0] == '(' or v == 1 and interval[-1] == ')':
+            raise ValueError(f"{name} must lie in {interval}, got {v!r}")
+    for name in ('learning_rate', 'judge_weight'):
+        if not _is_number(g[name]) or g[name] <= 0:
+            raise ValueError(f"{name} must be a number above 0, got {g[name]!r}")
+    for name in ('min_lr', 'weight_decay', 'grad_clip'):
+        if not _is_number(g[name]) or g[name] < 0:
+            raise ValueError(f"{name} must be a number of at least 0, got {g[name]!r}")
+    if min_lr > learning_rate:
+        raise ValueError(f"min_lr ({min_lr}) must not exceed learning_rate ({learning_rate})")
+    if n_embd % n_head:
+        raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head}): each head is n_embd / n_head wide")
+    check_files()
+
+
+def check_files():
+    """The knobs that name files: what they name exists, and what the run will write can be written."""
     if init_from not in ('scratch', 'resume') and not os.path.isfile(init_from):
         raise ValueError(f"init_from={init_from!r} is neither 'scratch', 'resume' nor an existing checkpoint file")
-    if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     if device.startswith('cuda') and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} asked for, but CUDA is not available here; use --device=cpu")
+    if not ship_name or os.path.basename(ship_name) != ship_name or not ship_name.endswith('.pt'):
+        raise ValueError(f"ship_name must be a file name ending in .pt (no folder), got {ship_name!r}")
+    if os.path.join(out_dir, ckpt_name) == os.path.join(out_dir, ship_name):
+        raise ValueError(f"ckpt_name and ship_name are both {ckpt_name!r}: the weights would overwrite the checkpoint")
+    if ship and not os.access(SHIP_DIR if os.path.isdir(SHIP_DIR) else '.', os.W_OK):
+        raise ValueError(f"ship=True writes to {SHIP_DIR}/, which cannot be written here")
     for f in ('meta.json', 'train.bin', 'val.bin'):
         if not os.path.isfile(os.path.join(data_dir, f)):
             raise FileNotFoundError(f"{os.path.join(data_dir, f)} not found; make the data first: python "
-                                    f"data/shakespeare_char/prepare.py [text_file] [--out_dir={data_dir}]")
+                                    f"data/prepare.py [your_text.txt] (it writes data/<name>/)")
     for split in ('train', 'val'):
         n = os.path.getsize(os.path.join(data_dir, f'{split}.bin')) // 2
         if n < block_size + 1:
-            raise ValueError(f"{split}.bin holds {n} tokens, fewer than block_size+1 = {block_size + 1}; "
-                             f"lower block_size")
+            raise ValueError(f"{data_dir}/{split}.bin holds {n} tokens, fewer than block_size + 1 = {block_size + 1}; "
+                             f"lower block_size, or give more text")
 
 
 def uses_pool():
     """Whether this run reads texts of the project's own sampler."""
-    return training_type == 'remasking' and remasking_target in POOLED or \
+    return training_type == 'remasking' and remasking_target == 'loo' or \
         training_type == 'fill_and_judge' and judge_target == 'reread'
 
 
@@ -434,16 +439,14 @@ def needs_unmasker():
     """Whether this run reads the frozen unmasking model (and which knob asks for it)."""
     if training_type == 'fill_and_judge':
         return f"training_type='fill_and_judge' (judge_target={judge_target!r})"
-    if training_type != 'remasking':
-        return None
-    if remasking_target in POOLED:
-        return f"remasking_target={remasking_target!r}"
-    return f"remasking_corruption={remasking_corruption!r}" if remasking_corruption == 'model' else None
+    if training_type == 'remasking' and remasking_target == 'loo':
+        return "remasking_target='loo'"
+    return None
 
 
 def load_unmasker(tokenizer, mask_token_id, device):
-    """The frozen unmasking model of the 'model' corruption, 'loo' and the sampler's texts, checked
-    against this run's data."""
+    """The frozen unmasking model of 'loo', fill_and_judge and the sampler's texts, checked against
+    this run's data."""
     try:
         unmasker, info = load_checkpoint(unmasking_checkpoint, device=device)
     except (FileNotFoundError, ValueError) as e:
@@ -460,6 +463,25 @@ def load_unmasker(tokenizer, mask_token_id, device):
     return unmasker.requires_grad_(False)  # frozen, and in eval mode (no dropout) from load_checkpoint
 
 
+def start_from(path, tokenizer, device, log):
+    """The model of the checkpoint init_from names, to fine-tune in a new run, in training mode."""
+    try:
+        model, info = load_checkpoint(path, device=device)
+    except (FileNotFoundError, ValueError) as e:
+        raise ValueError(f"cannot start from init_from={path!r}: {e}") from None
+    kin = info['training_type'] == training_type or \
+        info['training_type'] == 'unmasking' and training_type in ('remasking', 'fill_and_judge')
+    if not kin or info['tokenizer'] != tokenizer:  # a remasker may start from an unmasking model (PRISM-style)
+        raise ValueError(f"init_from={path!r} is a {info['training_type']!r} model of another vocabulary or "
+                         f"objective than this {training_type!r} run on {data_dir}")
+    log(f"starting from the weights of {path}: {info['model_args']}")
+    model.config.dropout = dropout
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = dropout
+    return model.train()
+
+
 def init_model(vocab_size, tokenizer, resume_path, device, log):
     """The model to train and where its run starts, by init_from: (model in training mode, iteration,
     best val loss so far, the optimizer's state to load or None)."""
@@ -470,21 +492,7 @@ def init_model(vocab_size, tokenizer, resume_path, device, log):
         torch.manual_seed(seed)  # the same initial weights on every process
         return GPT(GPTConfig(**model_args)), 0, math.inf, None
     if init_from != 'resume':
-        try:
-            model, info = load_checkpoint(init_from, device=device)
-        except (FileNotFoundError, ValueError) as e:
-            raise ValueError(f"cannot start from init_from={init_from!r}: {e}") from None
-        kin = info['training_type'] == training_type or \
-            info['training_type'] == 'unmasking' and training_type in ('remasking', 'fill_and_judge')
-        if not kin or info['tokenizer'] != tokenizer:  # a remasker may start from an unmasking model (PRISM-style)
-            raise ValueError(f"init_from={init_from!r} is a {info['training_type']!r} model of another vocabulary or "
-                             f"objective than this {training_type!r} run on {data_dir}")
-        log(f"starting from the weights of {init_from}: {info['model_args']}")
-        model.config.dropout = dropout
-        for m in model.modules():
-            if isinstance(m, torch.nn.Dropout):
-                m.p = dropout
-        return model.train(), 0, math.inf, None
+        return start_from(init_from, tokenizer, device, log), 0, math.inf, None
     try:
         model, info = load_checkpoint(resume_path, device=device)
         # load_checkpoint leaves the optimizer state out; read it here
@@ -507,14 +515,34 @@ def init_model(vocab_size, tokenizer, resume_path, device, log):
     return model.train(), info['iter_num'], best, optimizer_state
 
 
-def main(argv):
-    configure(globals(), argv, keys=_knobs)
-    check_knobs()
-    config = {k: globals()[k] for k in _knobs}  # saved in checkpoints
+@dataclass
+class Env:
+    """Where and how this process trains (torchrun sets RANK, LOCAL_RANK and WORLD_SIZE)."""
+    ddp: bool
+    rank: int
+    local_rank: int
+    world: int
+    dev: str
+    accumulation: int  # micro-steps per optimizer step on this process
+    ctx: object  # autocast, or nothing in float32
 
-    # distributed data parallel: torchrun sets RANK, LOCAL_RANK and WORLD_SIZE
+    @property
+    def master(self):
+        return self.rank == 0
+
+    @property
+    def device_type(self):
+        return 'cuda' if self.dev.startswith('cuda') else 'cpu'
+
+    def log(self, *a, **k):
+        if self.master:
+            print(*a, **k, flush=True)
+
+
+def setup():
+    """The process's Env: joins the process group under torchrun."""
     ddp = int(os.environ.get('RANK', -1)) != -1
-    accumulation, dev = gradient_accumulation_steps, device
+    rank, local_rank, world, dev, accumulation = 0, 0, 1, device, gradient_accumulation_steps
     if ddp:
         dist.init_process_group(backend=backend or ('nccl' if device.startswith('cuda') else 'gloo'))
         rank, local_rank, world = (int(os.environ[k]) for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE'))
@@ -524,203 +552,286 @@ def main(argv):
         if accumulation % world:
             raise ValueError(f"gradient_accumulation_steps={accumulation} must be a multiple of the {world} processes")
         accumulation //= world
-    else:
-        rank, local_rank, world = 0, 0, 1
-    master = rank == 0
-    log = print if master else (lambda *a, **k: None)
-    tokens_per_iter = accumulation * world * batch_size * block_size
-    device_type = 'cuda' if dev.startswith('cuda') else 'cpu'
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
+    device_type = 'cuda' if dev.startswith('cuda') else 'cpu'
     ctx = nullcontext() if dtype == 'float32' else torch.amp.autocast(device_type=device_type, dtype=DTYPES[dtype])
+    return Env(ddp, rank, local_rank, world, dev, accumulation, ctx)
 
-    # data: the vocabulary from meta.json, then [MASK] and [WRONG]
+
+def make_task(env):
+    """(the task: the vocabulary and what the objective reads, the tokenizer as plain data, vocab_size)."""
     with open(os.path.join(data_dir, 'meta.json'), encoding='utf-8') as f:
         chars = json.load(f)['chars']
     tokenizer = {'type': 'char', 'chars': chars}
     mask_token_id, wrong_token_id, vocab_size = special_token_ids(len(chars), pad_to=pad_vocab_to)
     task = Task(base_vocab_size=len(chars), mask_token_id=mask_token_id, wrong_token_id=wrong_token_id,
-                fully_masked_fraction=fully_masked_fraction, target=remasking_target, max_corrupted=max_corrupted,
-                corrupt=CORRUPTIONS[remasking_corruption], pool_share=pool_share, loo_reread=loo_reread,
-                loo_score=loo_score, judge_target=judge_target)
-    what = remasking_target if training_type == 'remasking' else judge_target if training_type == 'fill_and_judge' else ''
-    log(f"{training_type}{f' ({what})' if what else ''}: {tokens_per_iter:,} "
-        f"tokens per iteration ({accumulation} x {world} x {batch_size} x {block_size})")
+                fully_masked_fraction=fully_masked_fraction, target=remasking_target, corrupt=corrupt_random,
+                pool_share=pool_share, loo_reread=loo_reread, judge_target=judge_target)
     if needs_unmasker():
-        unmasker = load_unmasker(tokenizer, mask_token_id, dev)
+        unmasker = load_unmasker(tokenizer, mask_token_id, env.dev)
         if uses_pool():  # the sampler's texts, the same on a resume
-            pool_gen = torch.Generator(device=dev).manual_seed(int(np.random.SeedSequence([seed, 3, rank]).generate_state(1)[0]))
-            with ctx:
-                task.pool = sampler_pool(unmasker, pool_size, block_size, task, pool_mode, pool_iterations, batch_size,
-                                         pool_gen, log)
+            pool_gen = torch.Generator(device=env.dev).manual_seed(
+                int(np.random.SeedSequence([seed, 3, env.rank]).generate_state(1)[0]))
+            with env.ctx:
+                task.pool = sampler_pool(unmasker, pool_size, block_size, task, batch_size, pool_gen, env.log)
         task.unmasker = torch.compile(unmasker) if compile else unmasker
-    make_batch = OBJECTIVES[training_type]
+    return task, tokenizer, vocab_size
 
-    def generators(*key):
+
+class Batches:
+    """Every batch of the run as a function of (seed, process, iteration, micro-step) alone, so that a
+    run resumed at any saved iteration goes on exactly as it would have gone without stopping."""
+
+    def __init__(self, env, task):
+        self.env, self.task, self.make = env, task, OBJECTIVES[training_type]
+        # a character corpus is small (Shakespeare: 19 MB as int32), so by default it lives on the device
+        # and a batch costs no host work, copy or sync
+        self.held = {split: torch.from_numpy(np.fromfile(os.path.join(data_dir, f'{split}.bin'), dtype=np.uint16)
+                                             .astype(np.int32)).to(env.dev)
+                     for split in ('train', 'val')} if data_on_device else None
+        self.window = torch.arange(block_size + 1, device=env.dev)
+
+    def generators(self, *key):
         """A CPU generator (batch offsets) and a device generator (masks, corruption), seeded by key."""
         s = np.random.SeedSequence([seed, *key]).generate_state(2)
-        return torch.Generator().manual_seed(int(s[0])), torch.Generator(device=dev).manual_seed(int(s[1]))
+        return torch.Generator().manual_seed(int(s[0])), torch.Generator(device=self.env.dev).manual_seed(int(s[1]))
 
-    def train_batch(it, micro_step):
-        """The batch of a training micro-step, a function of (seed, rank, iteration, micro-step) alone,
-        and dropout's seed for it: so a run resumed at any saved iteration goes on exactly as it would
-        have gone without stopping."""
-        torch.manual_seed(int(np.random.SeedSequence([seed, 2, rank, it, micro_step]).generate_state(1)[0]))
-        return get_batch('train', *generators(0, rank, it, micro_step))
+    def train(self, it, micro_step):
+        """The batch of a training micro-step, and dropout's seed for it."""
+        torch.manual_seed(int(np.random.SeedSequence([seed, 2, self.env.rank, it, micro_step]).generate_state(1)[0]))
+        return self.get('train', *self.generators(0, self.env.rank, it, micro_step))
 
-    # a character corpus is small (Shakespeare: 19 MB as int32), so by default it lives on the device
-    # and a batch costs no host work, copy or sync
-    held = {split: torch.from_numpy(np.fromfile(os.path.join(data_dir, f'{split}.bin'), dtype=np.uint16)
-                                    .astype(np.int32)).to(dev) for split in ('train', 'val')} if data_on_device else None
-    window = torch.arange(block_size + 1, device=dev)
-
-    def get_batch(split, cpu_gen, dev_gen):
-        if held:
-            data = held[split]
-            ix = torch.randint(len(data) - block_size, (batch_size,), device=dev, generator=dev_gen)
-            chunk = data[ix[:, None] + window].long()
+    def get(self, split, cpu_gen, dev_gen):
+        if self.held:
+            data = self.held[split]
+            ix = torch.randint(len(data) - block_size, (batch_size,), device=self.env.dev, generator=dev_gen)
+            chunk = data[ix[:, None] + self.window].long()
         else:  # re-open the memmap every batch: a long-lived one leaks memory (nanoGPT's experience)
             data = np.memmap(os.path.join(data_dir, f'{split}.bin'), dtype=np.uint16, mode='r')
             ix = torch.randint(len(data) - block_size, (batch_size,), generator=cpu_gen)
             chunk = torch.from_numpy(np.stack([data[i:i + block_size + 1] for i in ix.tolist()]).astype(np.int64))
-            chunk = chunk.pin_memory().to(dev, non_blocking=True) if device_type == 'cuda' else chunk.to(dev)
-        return make_batch(chunk, dev_gen, task)  # chunk: (B, T+1)
+            chunk = chunk.pin_memory().to(self.env.dev, non_blocking=True) if self.env.device_type == 'cuda' \
+                else chunk.to(self.env.dev)
+        return self.make(chunk, dev_gen, self.task)  # chunk: (B, T+1)
 
-    # the model
-    resume_path = os.path.join(out_dir, ckpt_name)
-    model, iter_num, best_val_loss, optimizer_state = init_model(vocab_size, tokenizer, resume_path, dev, log)
-    model.to(dev)
-    log(f"model: {model.get_num_params() / 1e6:.2f}M parameters, vocabulary {vocab_size} "
-        f"({task.base_vocab_size} characters + [MASK] {mask_token_id} + [WRONG] {wrong_token_id})")
 
-    scaler = torch.amp.GradScaler(device_type, enabled=dtype == 'float16')
-    optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
-    if optimizer_state is not None:
-        optimizer.load_state_dict(optimizer_state)
-        optimizer_state = None  # free it
-    flops_per_iter = 3 * model.flops_per_token(block_size) * tokens_per_iter  # forward + backward (2x), trained model only
-    # model FLOP utilisation against the matmul rate this GPU reaches in the run's dtype, measured here
-    peak = matmul_peak(dev, DTYPES[dtype]) if device_type == 'cuda' else None
-    def loss_of(logits, x, y, w):
-        """(the loss, its parts: (filling, judging) for fill_and_judge, else None)."""
-        if training_type == 'fill_and_judge':
-            total, filling, judging = fill_and_judge_loss(logits, x, y, w, task, loss_weighting, judge_weight)
-            return total, (filling, judging)
-        return LOSSES[loss_weighting](logits, y, w, wrong_token_id), None
-    judges = training_type in ('remasking', 'fill_and_judge')
-    raw_model = model  # unwrapped from DDP (compiled, if compile): for evaluation and saving
-    if compile:
-        model = raw_model = torch.compile(model)
-    if ddp:
-        model = DDP(model, device_ids=[local_rank] if device_type == 'cuda' else None)
+def loss_of(logits, x, y, w, task):
+    """(the loss, its parts: (filling, judging) for fill_and_judge, else None)."""
+    if training_type == 'fill_and_judge':
+        total, filling, judging = fill_and_judge_loss(logits, x, y, w, task, loss_weighting, judge_weight)
+        return total, (filling, judging)
+    return LOSSES[loss_weighting](logits, y, w, task.wrong_token_id), None
 
-    @torch.no_grad()
-    def estimate_loss():
-        """Mean loss over eval_iters batches of each split, and for a re-masker, its precision and recall
-        at flagging changed characters with P([WRONG]) > 0.5. The batches are the same at every
-        evaluation (a fixed generator), so successive val losses compare like with like."""
-        out = {}
-        raw_model.eval()
-        for i, split in enumerate(('train', 'val')):
-            gens = generators(1, i)  # training batches use keys (0, rank, iteration, micro-step)
-            losses = torch.zeros(eval_iters, 3)  # the loss and, for fill_and_judge, its two parts
-            hits = torch.zeros(3, dtype=torch.long, device=dev)  # true positives, flagged, actual
-            for k in range(eval_iters):
-                x, y, w = get_batch(split, *gens)
-                with ctx:
-                    logits, _ = raw_model(x)
-                loss, parts = loss_of(logits, x, y, w)
-                losses[k] = torch.tensor([loss.item(), *(t.item() for t in parts)] if parts else [loss.item(), 0, 0])
-                if judges:  # [WRONG] at visible tokens: a fill_and_judge model's [MASK]s are no judgment
-                    y = torch.where(x == mask_token_id, -1, y) if training_type == 'fill_and_judge' else y
-                    flagged = (wrong_probability(logits, wrong_token_id) > 0.5) & (y != -1)
-                    actual = y == wrong_token_id if w is None else (y != -1) & (w > 0.5)
-                    hits += torch.stack([(flagged & actual).sum(), flagged.sum(), actual.sum()])
-            out[split], out[f'{split}_fill'], out[f'{split}_judge'] = losses.mean(dim=0).tolist()
-            if judges:
-                tp, n_flagged, n_actual = hits.tolist()
-                out[f'{split}_precision'] = tp / max(n_flagged, 1)
-                out[f'{split}_recall'] = tp / max(n_actual, 1)
-        raw_model.train()
-        return out
 
-    def save(path, **kwargs):
+@torch.no_grad()
+def estimate_loss(model, batches, env, task):
+    """Mean loss over eval_iters batches of each split (and its parts), and for a model that judges its
+    precision and recall at flagging [WRONG] with P([WRONG]) > 0.5 at visible tokens. The batches are
+    the same at every evaluation (a fixed generator), so successive val losses compare like with like."""
+    out, judges = {}, training_type in ('remasking', 'fill_and_judge')
+    model.eval()
+    for i, split in enumerate(('train', 'val')):
+        gens = batches.generators(1, i)  # training batches use keys (0, rank, iteration, micro-step)
+        losses = torch.zeros(eval_iters, 3)  # the loss and, for fill_and_judge, its two parts
+        hits = torch.zeros(3, dtype=torch.long, device=env.dev)  # true positives, flagged, actual
+        for k in range(eval_iters):
+            x, y, w = batches.get(split, *gens)
+            with env.ctx:
+                logits, _ = model(x)
+            loss, parts = loss_of(logits, x, y, w, task)
+            losses[k] = torch.tensor([loss.item(), *(t.item() for t in parts)] if parts else [loss.item(), 0, 0])
+            if judges:  # a fill_and_judge model's [MASK]s are no judgment
+                y = torch.where(x == task.mask_token_id, -1, y) if training_type == 'fill_and_judge' else y
+                flagged = (wrong_probability(logits, task.wrong_token_id) > 0.5) & (y != -1)
+                actual = y == task.wrong_token_id if w is None else (y != -1) & (w > 0.5)
+                hits += torch.stack([(flagged & actual).sum(), flagged.sum(), actual.sum()])
+        out[split], out[f'{split}_fill'], out[f'{split}_judge'] = losses.mean(dim=0).tolist()
+        if judges:
+            tp, n_flagged, n_actual = hits.tolist()
+            out[f'{split}_precision'], out[f'{split}_recall'] = tp / max(n_flagged, 1), tp / max(n_actual, 1)
+    model.train()
+    return out
+
+
+def evaluation_line(it, losses):
+    line = f"step {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}"
+    if training_type == 'fill_and_judge':
+        line += f" (filling {losses['val_fill']:.4f}, judging {losses['val_judge']:.4f})"
+    if 'val_precision' in losses:
+        line += f", val [WRONG] precision {losses['val_precision']:.3f} recall {losses['val_recall']:.3f} (p > 0.5)"
+    return line
+
+
+def sample_command(path):
+    """The command that uses the weights at path (printed at the end of a run)."""
+    if training_type == 'autoregressive':
+        return f"python eval.py --judge_name={path} --data_dir={data_dir}"
+    if training_type == 'unmasking':
+        return f"python sample.py --checkpoint_name={path}"
+    if training_type == 'fill_and_judge':
+        return f"python sample.py --checkpoint_name={path} --remasking_checkpoint_name={path}"
+    return f"python sample.py --checkpoint_name=<your unmasking model> --remasking_checkpoint_name={path}"
+
+
+class Trainer:
+    """The model, its optimizer and the run's place: what the training loop and its checkpoints share."""
+
+    def __init__(self, env, task, tokenizer, vocab_size):
+        self.env, self.task, self.tokenizer = env, task, tokenizer
+        self.resume_path = os.path.join(out_dir, ckpt_name)
+        model, self.iter_num, self.best, optimizer_state = init_model(vocab_size, tokenizer, self.resume_path,
+                                                                      env.dev, env.log)
+        model.to(env.dev)
+        env.log(f"model: {model.get_num_params() / 1e6:.2f}M parameters, vocabulary {vocab_size} ({task.base_vocab_size} "
+                f"characters + [MASK] {task.mask_token_id} + [WRONG] {task.wrong_token_id})")
+        self.scaler = torch.amp.GradScaler(env.device_type, enabled=dtype == 'float16')
+        self.optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), env.device_type)
+        if optimizer_state is not None:
+            self.optimizer.load_state_dict(optimizer_state)
+        tokens = env.accumulation * env.world * batch_size * block_size
+        self.tokens_per_iter = tokens
+        self.flops_per_iter = 3 * model.flops_per_token(block_size) * tokens  # forward + backward (2x)
+        self.peak = matmul_peak(env.dev, DTYPES[dtype]) if env.device_type == 'cuda' else None  # for MFU
+        self.raw = torch.compile(model) if compile else model  # for evaluation and saving
+        self.model = DDP(self.raw, device_ids=[env.local_rank] if env.device_type == 'cuda' else None) \
+            if env.ddp else self.raw
+        self.saved = None  # (path, iteration) of the last checkpoint this run wrote
+
+    def save(self, path, **kwargs):
         os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
-        save_checkpoint(path, raw_model, training_type=training_type, tokenizer=tokenizer,
-                        base_vocab_size=task.base_vocab_size, mask_token_id=mask_token_id,
-                        wrong_token_id=wrong_token_id, config=config, iter_num=iter_num,
-                        best_val_loss=None if math.isinf(best_val_loss) else best_val_loss, **kwargs)
+        save_checkpoint(path, self.raw, training_type=training_type, tokenizer=self.tokenizer,
+                        base_vocab_size=self.task.base_vocab_size, mask_token_id=self.task.mask_token_id,
+                        wrong_token_id=self.task.wrong_token_id, config={k: globals()[k] for k in _knobs},
+                        iter_num=self.iter_num, best_val_loss=None if math.isinf(self.best) else self.best, **kwargs)
 
-    # training loop: iter_num counts the optimizer steps applied to the weights
-    x, y, w = train_batch(iter_num, 0)
-    t0, iter0 = time.time(), iter_num  # step timings: wall time per iteration since (t0, iter0)
-    profiler, first_iter = None, iter_num
+    def evaluate(self, batches):
+        """An evaluation on process 0, and the checkpoint it may write."""
+        losses = estimate_loss(self.raw, batches, self.env, self.task)
+        print(evaluation_line(self.iter_num, losses), flush=True)
+        improved = losses['val'] < self.best
+        self.best = min(self.best, losses['val'])  # the best seen, even when the latest weights are saved
+        if self.iter_num > 0 and not eval_only and (improved or always_save_checkpoint):
+            self.save(self.resume_path, optimizer=self.optimizer)
+            self.saved = (self.resume_path, self.iter_num)
+            print(f"saved {self.resume_path}", flush=True)
+
+    def step(self, batch, batches):
+        """One optimizer step over accumulation micro-steps; returns the next batch and the last loss."""
+        x, y, w = batch
+        for micro_step in range(self.env.accumulation):
+            if self.env.ddp:  # sync gradients on the last micro-step only
+                self.model.require_backward_grad_sync = micro_step == self.env.accumulation - 1
+            with self.env.ctx:
+                logits, _ = self.model(x)
+                loss = loss_of(logits, x, y, w, self.task)[0] / self.env.accumulation
+            # the next batch, while the device works on this one
+            last = micro_step + 1 == self.env.accumulation
+            x, y, w = batches.train(*((self.iter_num + 1, 0) if last else (self.iter_num, micro_step + 1)))
+            self.scaler.scale(loss).backward()
+        if grad_clip != 0.0:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.iter_num += 1
+        return (x, y, w), loss
+
+    def speed_line(self, loss, lr, dt):
+        mfu = f", MFU {self.flops_per_iter / dt / self.peak:.1%}" if self.peak else ''
+        return (f"iter {self.iter_num}: loss {loss.item() * self.env.accumulation:.4f}, lr {lr:.2e}, "
+                f"{dt * 1000:.1f} ms/iter, {self.tokens_per_iter / dt:,.0f} tok/s, "
+                f"{self.flops_per_iter / dt / 1e12:.2f} TFLOP/s{mfu}")
+
+
+def profile_report(profiler, t_prof, device_type):
+    """Where 20 iterations under torch.profiler spent their time (a profiling run saves nothing)."""
+    if device_type == 'cuda':
+        torch.cuda.synchronize()
+    wall = time.time() - t_prof
+    profiler.__exit__(None, None, None)
+    print(f"profile of 20 iterations: {wall * 1000 / 20:.1f} ms/iter wall")
+    print(profiler.key_averages().table(sort_by='self_cuda_time_total' if device_type == 'cuda' else
+                                        'self_cpu_time_total', row_limit=25, max_name_column_width=60))
+
+
+def train(trainer, batches):
+    """The training loop: iter_num counts the optimizer steps applied to the weights. Returns False
+    for a profiling run, which saves and ships nothing."""
+    env = trainer.env
+    batch = batches.train(trainer.iter_num, 0)
+    t0, iter0, first = time.time(), trainer.iter_num, trainer.iter_num  # step timings since (t0, iter0)
+    profiler = None
     while True:
-        if profile and master and iter_num == first_iter + 20:
+        if profile and env.master and trainer.iter_num == first + 20:
             profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU] + (
-                [torch.profiler.ProfilerActivity.CUDA] if device_type == 'cuda' else []))
+                [torch.profiler.ProfilerActivity.CUDA] if env.device_type == 'cuda' else []))
             profiler.__enter__()
             t_prof = time.time()
-        if profiler is not None and iter_num == first_iter + 40:
-            torch.cuda.synchronize() if device_type == 'cuda' else None
-            wall = time.time() - t_prof
-            profiler.__exit__(None, None, None)
-            print(f"profile of 20 iterations: {wall * 1000 / 20:.1f} ms/iter wall")
-            print(profiler.key_averages().table(sort_by='self_cuda_time_total' if device_type == 'cuda' else
-                                                'self_cpu_time_total', row_limit=25, max_name_column_width=60))
-            return  # a profiling run saves and ships nothing
-        lr = get_lr(iter_num) if decay_lr else learning_rate
-        for group in optimizer.param_groups:
+        if profiler is not None and trainer.iter_num == first + 40:
+            profile_report(profiler, t_prof, env.device_type)
+            return False
+        lr = get_lr(trainer.iter_num) if decay_lr else learning_rate
+        for group in trainer.optimizer.param_groups:
             group['lr'] = lr
+        if env.master and (trainer.iter_num % eval_interval == 0 or trainer.iter_num >= max_iters or eval_only):
+            trainer.evaluate(batches)
+            t0, iter0 = time.time(), trainer.iter_num  # keep evaluation out of the step timings
+        if trainer.iter_num >= max_iters or eval_only:
+            return True
+        batch, loss = trainer.step(batch, batches)
+        if env.master and trainer.iter_num % log_interval == 0:
+            dt = (time.time() - t0) / (trainer.iter_num - iter0)  # .item() below waits for the device: only here
+            t0, iter0 = time.time(), trainer.iter_num
+            print(trainer.speed_line(loss, lr, dt), flush=True)
 
-        if master and (iter_num % eval_interval == 0 or iter_num >= max_iters or eval_only):
-            losses = estimate_loss()
-            line = f"step {iter_num}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}"
-            if training_type == 'fill_and_judge':
-                line += f" (filling {losses['val_fill']:.4f}, judging {losses['val_judge']:.4f})"
-            if judges:
-                line += (f", val [WRONG] precision {losses['val_precision']:.3f} "
-                         f"recall {losses['val_recall']:.3f} (p > 0.5)")
-            print(line)
-            improved = losses['val'] < best_val_loss
-            best_val_loss = min(best_val_loss, losses['val'])  # the best seen, even when the latest weights are saved
-            if iter_num > 0 and not eval_only and (improved or always_save_checkpoint):
-                save(resume_path, optimizer=optimizer)
-                print(f"saved {resume_path}")
-            t0, iter0 = time.time(), iter_num  # keep evaluation out of the step timings
-        if iter_num >= max_iters or eval_only:
-            break
 
-        for micro_step in range(accumulation):
-            if ddp:  # sync gradients on the last micro-step only
-                model.require_backward_grad_sync = micro_step == accumulation - 1
-            with ctx:
-                logits, _ = model(x)
-                loss = loss_of(logits, x, y, w)[0] / accumulation
-            # the next batch, while the device works on this one
-            x, y, w = train_batch(*((iter_num, micro_step + 1) if micro_step + 1 < accumulation else (iter_num + 1, 0)))
-            scaler.scale(loss).backward()
-        if grad_clip != 0.0:
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        iter_num += 1
+def finish(trainer):
+    """The run's float16 weights in out_dir, in checkpoints/ too when asked (ship=True), and the command
+    that samples with them."""
+    path = os.path.join(out_dir, ship_name)
+    trainer.save(path, weights_dtype=torch.float16)
+    print(f"wrote the final weights (iteration {trainer.iter_num}, float16) to {path}: {os.path.getsize(path):,} bytes")
+    if ship:
+        shipped = os.path.join(SHIP_DIR, ship_name)
+        replaced = os.path.isfile(shipped)
+        os.makedirs(SHIP_DIR, exist_ok=True)
+        trainer.save(shipped, weights_dtype=torch.float16)  # written whole, then moved into place
+        print(f"shipped them to {shipped}" + (f", replacing the file there (git checkout -- {shipped} restores a "
+                                             f"tracked one)" if replaced else ''))
+        path = shipped
+    print(f"sample with them: {sample_command(path)}")
 
-        if master and iter_num % log_interval == 0:
-            lossf = loss.item() * accumulation  # .item() waits for the device: only here
-            dt = (time.time() - t0) / (iter_num - iter0)
-            t0, iter0 = time.time(), iter_num
-            mfu = f", MFU {flops_per_iter / dt / peak:.1%}" if peak else ''
-            print(f"iter {iter_num}: loss {lossf:.4f}, lr {lr:.2e}, {dt * 1000:.1f} ms/iter, "
-                  f"{tokens_per_iter / dt:,.0f} tok/s, {flops_per_iter / dt / 1e12:.2f} TFLOP/s{mfu}")
 
-    if master and ship_ckpt_name and not eval_only:
-        ship_path = os.path.join(ship_dir, ship_ckpt_name)
-        save(ship_path, weights_dtype=torch.float16)
-        print(f"shipped the final weights (iter {iter_num}, float16, no optimizer) to {ship_path}: "
-              f"{os.path.getsize(ship_path):,} bytes")
+def interrupted(trainer):
+    """The line Ctrl-C leaves: where the run stopped and the last whole checkpoint it wrote."""
+    if trainer is None:
+        return "interrupted before training started: nothing was written"
+    if trainer.saved:
+        path, it = trainer.saved
+        return (f"interrupted at iteration {trainer.iter_num}; the last checkpoint, {path}, holds iteration {it} "
+                f"whole: go on with --init_from=resume")
+    return f"interrupted at iteration {trainer.iter_num}, before the first checkpoint: nothing was written"
+
+
+def main(argv):
+    configure(globals(), argv, keys=_knobs)
+    check_knobs()  # 1) every knob, before anything is loaded or written
+    env = setup()  # 2) the process: DDP, device, precision
+    trainer = None
+    try:
+        task, tokenizer, vocab_size = make_task(env)  # 3) the data and what the objective reads
+        what = remasking_target if training_type == 'remasking' else \
+            judge_target if training_type == 'fill_and_judge' else ''
+        env.log(f"{training_type}{f' ({what})' if what else ''}: {env.accumulation * env.world * batch_size * block_size:,} "
+                f"tokens per iteration ({env.accumulation} x {env.world} x {batch_size} x {block_size})")
+        batches = Batches(env, task)
+        trainer = Trainer(env, task, tokenizer, vocab_size)  # 4) the model and its optimizer
+        if train(trainer, batches) and env.master and not eval_only:  # 5) the loop
+            finish(trainer)  # 6) the weights
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(interrupted(trainer)) from None
 
 
 if __name__ == '__main__':

@@ -5,7 +5,7 @@
 # at 15% of the visible tokens the frozen unmasking model re-reads the token and the target there is
 # [WRONG] with weight 1 - P(token)/P(the likeliest token) (judge_target='reread'); half of the
 # sequences are the project's own sampler's texts (fill_once_confidence, 59 iterations).
-# $ python train.py config/train_fill_and_judge.py
+# $ python train.py config/train_fill_and_judge.py [--ship=True]
 training_type = 'fill_and_judge'
 judge_target = 'reread'
 loo_reread = 0.15
@@ -16,7 +16,7 @@ init_from = 'checkpoints/ckpt_unmasking.pt'
 pool_size = 4096  # 4096 x 1024 characters of the sampler's texts, written at the start
 pool_share = 0.5
 out_dir = 'out/fill_and_judge'
-ckpt_name = 'ckpt.pt'  # full precision + optimizer state, for --init_from=resume
+ship_name = 'ckpt_fill_and_judge.pt'
 
 n_layer = 6
 n_head = 6

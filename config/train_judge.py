@@ -1,12 +1,11 @@
 # The judge: a causal (autoregressive) character model on the same data and vocabulary layout
 # (characters, then [MASK] and [WRONG], never used here), for scoring generated text by its
 # likelihood. Its val loss is the per-character cross-entropy of the held-out works.
-# $ python train.py config/train_judge.py
+# $ python train.py config/train_judge.py [--ship=True]
 
 training_type = 'autoregressive'
-out_dir = 'out'
-ckpt_name = 'ckpt_judge.pt'  # out/: full precision + optimizer state
-ship_ckpt_name = 'ckpt_judge.pt'  # checkpoints/: float16 weights
+out_dir = 'out/judge'
+ship_name = 'ckpt_judge.pt'
 
 n_layer = 6
 n_head = 4
@@ -16,8 +15,8 @@ block_size = 1024
 
 # tokens per iteration: 1 x 32 x 1024 = 32,768; 3000 iterations = 98M tokens, ~21 passes over
 # the 4.74M training characters. A causal model sees the same targets every pass and overfits
-# eventually: always_save_checkpoint = False keeps the best weights in out/; the shipped file holds
-# the final ones.
+# eventually: always_save_checkpoint = False keeps the best weights in out/judge/ckpt.pt; the
+# float16 file holds the final ones.
 gradient_accumulation_steps = 1
 batch_size = 32
 max_iters = 3000

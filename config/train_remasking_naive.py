@@ -1,14 +1,13 @@
 # The "naive" re-masker: learns to flag characters replaced by uniformly random ones with [WRONG].
-# $ python train.py config/train_remasking_naive.py
+# $ python train.py config/train_remasking_naive.py [--ship=True]
 # It ships as checkpoints/ckpt_remasking_naive_4400.pt, the name sample.py and the guide use, so
 # max_iters is 4400 exactly (the shipped weights are those after the 4400th optimizer step).
 # Architecture as in train_unmasking.py (the guide asks for the same one).
 
 training_type = 'remasking'
-remasking_corruption = 'random'
-out_dir = 'out'
-ckpt_name = 'ckpt_remasking_naive.pt'  # out/: full precision + optimizer state, for --init_from=resume
-ship_ckpt_name = 'ckpt_remasking_naive_4400.pt'  # checkpoints/: float16 weights
+remasking_target = 'corrupted'  # uniformly random characters
+out_dir = 'out/remasking_naive'
+ship_name = 'ckpt_remasking_naive_4400.pt'
 
 n_layer = 6
 n_head = 6

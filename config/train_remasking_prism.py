@@ -1,21 +1,19 @@
-# The leave-one-out remasker of config/train_remasking_loo.py (informed correctors, Zhao et al. 2024):
+# The leave-one-out remasker (informed correctors, Zhao et al. 2024):
 # half of each batch the project's own sampler's texts, half real text, 15% of each re-read by the
 # frozen unmasking model, and the remasker's [WRONG] target there 1 - P(token)/P(the likeliest token).
 # PRISM-style (Kim et al. 2025: a quality head on the unmasking model's hidden states): it starts
 # from the unmasking model's own weights, whose body already holds what the re-reading knows, so only
 # its outputs at unmasked positions have to learn to say it; the architecture stays the guide's.
-# $ python train.py config/train_remasking_prism.py        # 7 min on an H200 beside a second run (round 8)
+# $ python train.py config/train_remasking_prism.py [--ship=True]  # 7 min on an H200 beside a second run
 training_type = 'remasking'
 remasking_target = 'loo'
-loo_score = 'margin'
 loo_reread = 0.15
 unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'
 init_from = 'checkpoints/ckpt_unmasking.pt'
 pool_size = 4096  # 4096 x 1024 characters: each text is read about 16 times over the run
 pool_share = 0.5
-out_dir = 'out'
-ckpt_name = 'ckpt_remasking_prism.pt'  # out/: full precision + optimizer state
-ship_ckpt_name = 'ckpt_remasking_prism.pt'  # checkpoints/: float16 weights
+out_dir = 'out/remasking_prism'
+ship_name = 'ckpt_remasking_prism.pt'
 
 n_layer = 6
 n_head = 6

@@ -1,16 +1,15 @@
 # Stage 2 of the shipped unmasking model: 18000 more iterations from stage 1's weights, with the
 # NELBO loss (each sequence's mean cross-entropy over its masked positions, then the mean over
-# sequences) at half stage 1's learning rate. It reads the file it ships, so run the stages in order:
-# $ python train.py config/train_unmasking.py            # stage 1 -> checkpoints/ckpt_unmasking.pt
-# $ python train.py config/train_unmasking_continued.py  # stage 2 -> checkpoints/ckpt_unmasking.pt
+# sequences) at half stage 1's learning rate. It starts from stage 1's weights, so run the stages in order:
+# $ python train.py config/train_unmasking.py                        # stage 1 -> out/unmasking/
+# $ python train.py config/train_unmasking_continued.py --ship=True  # stage 2 -> checkpoints/ckpt_unmasking.pt
 # The architecture comes from stage 1's checkpoint. README's "Training the unmasker" gives what it
 # measured and the runs beside it.
 
 training_type = 'unmasking'
-init_from = 'checkpoints/ckpt_unmasking.pt'
-out_dir = 'out'
-ckpt_name = 'ckpt_unmasking_continued.pt'  # out/: full precision + optimizer state, for --init_from=resume
-ship_ckpt_name = 'ckpt_unmasking.pt'  # checkpoints/: float16 weights
+init_from = 'out/unmasking/ckpt_unmasking.pt'  # stage 1's weights
+out_dir = 'out/unmasking_continued'
+ship_name = 'ckpt_unmasking.pt'
 
 dropout = 0.0
 block_size = 1024

@@ -13,17 +13,17 @@ if [[ $what == train || $what == all ]]; then
     for target in reread own_fill; do
         python train.py config/train_fill_and_judge.py --judge_target=$target --block_size=256 --batch_size=16 \
             --max_iters=$ITERS --lr_decay_iters=$ITERS --warmup_iters=50 --eval_interval=200 --eval_iters=5 \
-            --pool_size=128 --out_dir="$OUT/$target" --ship_dir="$OUT" --ship_ckpt_name="ckpt_fj_$target.pt" \
+            --pool_size=128 --out_dir="$OUT/$target" --ship_name="ckpt_fj_$target.pt" \
             --device=cpu --compile=False --dtype=float32 --log_interval=50 2>&1 | tee "$OUT/train_$target.log"
     done
 fi
 if [[ $what == likelihood || $what == all ]]; then
-    for f in checkpoints/ckpt_unmasking.pt "$OUT/ckpt_fj_reread.pt" "$OUT/ckpt_fj_own_fill.pt"; do
+    for f in checkpoints/ckpt_unmasking.pt "$OUT/reread/ckpt_fj_reread.pt" "$OUT/own_fill/ckpt_fj_own_fill.pt"; do
         python eval.py --benchmark=likelihood --checkpoint_name="$f" --sequence_length=256 --num_sequences=256 \
             --device=cpu 2>&1 | tee "$OUT/likelihood_$(basename "$f" .pt).txt"
     done
 fi
 if [[ $what == rows || $what == all ]]; then
-    python eval.py experiments/fill_and_judge_rows.py --out_dir=. --out_json="$OUT/fill_and_judge_pilot.json" \
+    OUT=$OUT python eval.py experiments/fill_and_judge_rows.py --out_json="$OUT/fill_and_judge_pilot.json" \
         2>&1 | tee "$OUT/rows.log"
 fi

