@@ -27,10 +27,10 @@ from configurator import configure, knobs, parse_literal, run_main
 from model import DTYPES, GPT, GPTConfig, device_name, matmul_peak, save_checkpoint, special_token_ids, synchronize
 
 # -----------------------------------------------------------------------------
-workload = 'shipped'  # 'shipped': the checkpoints below | 'gpt2': a GPT-2-small-sized bidirectional pair, random weights
+workload = 'shipped'  # 'shipped': the checkpoints below | 'gpt2': a GPT-2-small-sized pair, random weights
 out_dir = 'checkpoints'  # where the shipped checkpoints are
 checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model
-remasking_checkpoint_name = 'ckpt_remasking_prism.pt'  # the remasking model of the modes that use one (sample.py's default)
+remasking_checkpoint_name = 'ckpt_remasking_prism.pt'  # the remasking model of the modes that use one
 device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu' | 'cuda' | 'cuda:N'
 dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # 'float32' | 'bfloat16' | 'float16'
 seed = 1337  # run k is seeded with (seed, k)
@@ -45,7 +45,7 @@ compile = False  # torch.compile both models (the warm-up run pays for the compi
 compile_mode = 'default'  # torch.compile's mode: 'default' | 'reduce-overhead' (CUDA graphs) | 'max-autotune' | ...
 kernels = True  # False: model.py's torch code instead of its fused Triton sampling and logsumexp kernels (CUDA)
 profile = False  # then run each mode once more under torch.profiler and print the operations that took the time
-workload_out = ''  # with workload=gpt2: only write its pair as checkpoints into this folder, for timing sample.py on them
+workload_out = ''  # with workload=gpt2: only write its pair as checkpoints into this folder
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 
@@ -125,12 +125,13 @@ def main():
     configure(globals(), sys.argv[1:], keys=_knobs)
     sample.check_device(device, dtype)
     run_modes = comma_list('modes', modes, lambda m: m in sample.MODES, f"a mode ({', '.join(sample.MODES)})")
-    batches = comma_list('batch_sizes', batch_sizes, lambda b: isinstance(b, int) and not isinstance(b, bool) and b >= 1,
-                         'a positive integer')
+    batches = comma_list('batch_sizes', batch_sizes,
+                         lambda b: isinstance(b, int) and not isinstance(b, bool) and b >= 1, 'a positive integer')
     if not (isinstance(repeats, int) and repeats >= 1):
         raise ValueError(f"repeats must be an integer of at least 1, got {repeats!r}")
     if workload_out and workload != 'gpt2':
-        raise ValueError(f"workload_out writes the gpt2 workload's pair; add --workload=gpt2 (workload is {workload!r})")
+        raise ValueError(f"workload_out writes the gpt2 workload's pair; add --workload=gpt2 "
+                         f"(workload is {workload!r})")
     if workload == 'shipped':
         unmasker, u, remasker, _ = sample.load_models(checkpoint_name, remasking_checkpoint_name, out_dir=out_dir,
                                                       device=device, dtype=dtype, sequence_length=sequence_length)
@@ -154,7 +155,8 @@ def main():
     print(f"speed of sample.generate ({'fast path' if fast else 'reference loop'}{compiled}, {fused} sampling), "
           f"workload {workload}: {L} tokens, {T} iterations, {dtype}; {hardware}; "
           f"measured {dtype} matmul peak {peak / 1e12:.1f} TFLOP/s")
-    print(f"{'mode':<11} {'batch':>5} {'seconds':>9} {'tokens/s':>10} {'iter/s':>8} {'TFLOP/s':>8} {'MFU':>6} {'peak MiB':>9}")
+    print(f"{'mode':<11} {'batch':>5} {'seconds':>9} {'tokens/s':>10} {'iter/s':>8} {'TFLOP/s':>8} {'MFU':>6} "
+          f"{'peak MiB':>9}")
     results = []
     for mode in run_modes:
         for batch in batches:
@@ -182,11 +184,13 @@ def main():
                    'peak_memory_bytes': peak_memory(), 'times': times}
             results.append(row)
             print(f"{mode:<11} {batch:>5} {t:>9.3f} {row['tokens_per_s']:>10,.0f} {row['iterations_per_s']:>8.1f} "
-                  f"{row['tflops_per_s']:>8.2f} {row['mfu']:>6.1%} {row['peak_memory_bytes'] / 2**20:>9,.0f}", flush=True)
+                  f"{row['tflops_per_s']:>8.2f} {row['mfu']:>6.1%} {row['peak_memory_bytes'] / 2**20:>9,.0f}",
+                  flush=True)
             if profile:
                 profile_run(sample.generate, unmasker, remasker, generator=generator, **kw)
     print(json.dumps({'what': 'speed', 'hardware': hardware, 'device': device, 'dtype': dtype, 'workload': workload,
-                      'fast': fast, 'compile': compile_mode if compile else False, 'fused_kernels': fused == 'fused kernels',
+                      'fast': fast, 'compile': compile_mode if compile else False,
+                      'fused_kernels': fused == 'fused kernels',
                       'sequence_length': L, 'iterations': T,
                       'matmul_peak_flops': peak, 'torch': torch.__version__, 'results': results}))
 

@@ -100,7 +100,8 @@ _DEFAULT_ROWS = ';'.join([
     f'name=fill-once-30,mode=fill_once,diffusion_iterations=30,{_PLAIN}',
     f'name=fill-once-59,mode=fill_once,diffusion_iterations=59,{_PLAIN}',
     f'name=fill-once-conf-30,mode=fill_once_confidence,diffusion_iterations=30,{_PLAIN}',
-    f'name=fill-once-conf-59 LLaDA,mode=fill_once_confidence,diffusion_iterations=59,selection_temperature=0.0,{_PLAIN}',
+    f'name=fill-once-conf-59 LLaDA,mode=fill_once_confidence,diffusion_iterations=59,selection_temperature=0.0,'
+    f'{_PLAIN}',
     f'name=fill-once-conf-59,mode=fill_once_confidence,diffusion_iterations=59,{_PLAIN}',
     'name=self-correction-59,mode=fill_once_confidence,diffusion_iterations=59',
     f'name=prism-correction-59,mode=fill_once_confidence,diffusion_iterations=49,correction_passes=10,'
@@ -154,15 +155,15 @@ _SAMPLER_ROWS = f'name=python sample.py,mode=schedule,remasker={sample.remasking
 benchmark = 'quality'  # 'quality' | 'likelihood' | 'infill' | 'remasker' | 'long'
 # both benchmarks
 out_dir = 'checkpoints'  # where the checkpoints are
-checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (generates; 'model' corruption)
+checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (rows name another by unmasker=)
 data_dir = 'data/shakespeare_char'  # train.bin (corpus words) and val.bin (held-out text) from prepare.py
 sequence_length = 1024  # tokens per sample / sequence
-batch_size: int | None = None  # sequences per generate() call or forward pass; None: 64 (quality, likelihood, infill), 8 (remasker)
+batch_size: int | None = None  # sequences a generate() call or forward pass; None: 64, the remasker's 8
 device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu' | 'cuda' | 'cuda:N'
 seed = 1337  # which samples and held-out windows; each batch is seeded with (seed, batch index)
 # quality
 judge_name = 'ckpt_judge.pt'  # the autoregressive judge that scores bits per character (always float32)
-dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # of the generating models: 'float32' | 'bfloat16' | 'float16'
+dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # of the generating models (or 'float16')
 rows = _DEFAULT_ROWS  # ';'-separated rows of comma-separated key=value (see the docstring)
 num_samples = 256  # samples per row
 sweep = ''  # '' | 'iterations' | 'threshold' | 'temperature': expand the rows over sweep_values
@@ -172,18 +173,18 @@ out_json = ''  # also write the JSON result to this file
 out_csv = ''  # also write one CSV line per row to this file
 plot = ''  # a .png path: bpc and entropy against forward passes per sample (needs matplotlib)
 # long (text longer than a block; sequence_length above the models' block_size)
-long_rows = _LONG_ROWS  # ';'-separated rows as for quality, each writing num_samples texts of sequence_length at every context
-contexts = '128,256,512,768'  # comma-separated values of sample.py's context knob (tokens that begin each next window)
-seam = 32  # characters on each side of a seam that make its region (and the size of a window's middle region / 2)
+long_rows = _LONG_ROWS  # ';'-separated rows as for quality, each written at every context
+contexts = '128,256,512,768'  # comma-separated values of sample.py's context knob
+seam = 32  # characters each side of a seam that make its region (and half a window's middle)
 # infill
 infill_rows = _INFILL_ROWS  # ';'-separated rows as for quality, each filling every span
 span_lengths = '8,32,128'  # comma-separated lengths of the hidden spans, in tokens
 # likelihood and remasker
-num_sequences: int | None = None  # validation windows; None: all that tile val.bin (likelihood), 16 per corruption (remasker)
+num_sequences: int | None = None  # validation windows; None: all that tile val.bin, the remasker's 16
 mask_ratios = 8  # likelihood: mask ratios t per window, one in each of as many equal slices of (0, 1]
 remaskers = 'ckpt_remasking_naive_4400.pt,ckpt_remasking_prism.pt'  # comma-separated remasking checkpoints
-sampler_rows = _SAMPLER_ROWS  # remasker: ';'-separated rows (as for quality) whose texts each remasker and the unmasker's re-reading tell from held-out text; '' = none
-reread_share = 0.15  # remasker: the share of positions the unmasking model's re-reading masks at a time
+sampler_rows = _SAMPLER_ROWS  # remasker: rows (as for quality) whose texts the scores tell from real text
+reread_share = 0.15  # remasker: the share of positions the unmasker's re-reading masks at a time
 thresholds = '0.003,0.005,0.01,0.05,0.5'  # P([WRONG]) thresholds to report (comma-separated)
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
@@ -430,7 +431,7 @@ def run_remasker():
         clean.append(row)
         print(f"\n{name}, the held-out text unchanged: mean P([WRONG]) {row['mean_p_wrong']:.4f}, median of each "
               f"sequence's largest {row['median_max_p_wrong']:.3f}")
-        print(f"  threshold  characters above it per sequence  sequences with none above it")
+        print("  threshold  characters above it per sequence  sequences with none above it")
         for t, a in row['at_threshold'].items():
             print(f"  {t:>9}  {a['positions_above']:>8.1f} of {sequence_length:<21}  {a['sequences_with_none']:.3f}")
         for corruption in ('random', 'model'):
@@ -599,8 +600,10 @@ def run_long():
                             'seconds_per_text': seconds / num_samples, 'first_text': texts[0][:show_chars],
                             **{k: {'mean': _finite(a), 'ci95': _finite(b_)} for k, (a, b_) in m.items()}})
             print(f"{row['name']:<22} {c:>7} {len(plan):>7}  {m['new_bits'][0]:>7.3f} ± {m['new_bits'][1]:<7.3f}  "
-                  f"{m['entropy'][0]:>6.3f} ± {m['entropy'][1]:<5.3f}  {m['seam_bits'][0]:>6.3f} ± {m['seam_bits'][1]:<6.3f}  "
-                  f"{m['middle_bits'][0]:>6.3f} ± {m['middle_bits'][1]:<6.3f}  {seconds / num_samples:>7.1f}", flush=True)
+                  f"{m['entropy'][0]:>6.3f} ± {m['entropy'][1]:<5.3f}  "
+                  f"{m['seam_bits'][0]:>6.3f} ± {m['seam_bits'][1]:<6.3f}  "
+                  f"{m['middle_bits'][0]:>6.3f} ± {m['middle_bits'][1]:<6.3f}  {seconds / num_samples:>7.1f}",
+                  flush=True)
     print(json.dumps({'what': 'long', 'hardware': hardware, 'num_samples': num_samples,
                       'sequence_length': sequence_length, 'block_size': block, 'seam': seam, 'results': results}))
 
@@ -639,7 +642,8 @@ def run_infill():
                 for b, i in enumerate(range(0, num_samples, bs)):
                     x = windows[i:i + bs]
                     generator = torch.Generator(device=device).manual_seed(sample.batch_seed(seed, b))
-                    out, info = sample.generate(unmasker, remasker, batch_size=x.size(0), sequence_length=sequence_length,
+                    out, info = sample.generate(unmasker, remasker, batch_size=x.size(0),
+                                                sequence_length=sequence_length,
                                                 base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
                                                 wrong_token_id=u['wrong_token_id'], mode=row['mode'],
                                                 fixed=torch.where(hole, -1, x), generator=generator,
@@ -663,7 +667,7 @@ def run_infill():
 # rows and sweeps
 
 GENERATE_KEYS = tuple(f.name for f in dataclasses.fields(sample.Sampling) if f.name not in ('mode', 'sequence_length'))
-ROW_KEYS = ('name', 'mode', 'unmasker', 'remasker') + GENERATE_KEYS  # GENERATE_KEYS are passed to sample.generate() as they are
+ROW_KEYS = ('name', 'mode', 'unmasker', 'remasker') + GENERATE_KEYS  # GENERATE_KEYS go to sample.generate() as they are
 GENERATE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(sample.Sampling) if f.name in GENERATE_KEYS}
 SWEEPS = {'iterations': 'diffusion_iterations', 'threshold': 'threshold', 'temperature': 'temperature'}
 SWEEP_DEFAULTS = {'iterations': '5,10,20,30,50,100', 'threshold': '0.001,0.003,0.005,0.01,0.03,0.1',
@@ -758,7 +762,8 @@ def expand_sweep(rows, sweep, values):
         raise ValueError(f"unknown sweep {sweep!r}; choose '', {', '.join(repr(s) for s in SWEEPS)}")
     key, label = SWEEPS[sweep], SWEEP_LABELS[sweep]
     out = [row for row in rows if row['mode'] == 'validation']
-    swept = [row for row in rows if row['mode'] != 'validation' and (sweep != 'threshold' or row['mode'] == 'threshold')]
+    swept = [row for row in rows
+             if row['mode'] != 'validation' and (sweep != 'threshold' or row['mode'] == 'threshold')]
     if not swept:
         what = 'threshold-mode rows' if sweep == 'threshold' else 'rows that generate'
         raise ValueError(f"sweep={sweep!r} needs {what} in rows")
@@ -1040,6 +1045,37 @@ def plot_results(path, results):
     plt.close(fig)
 
 
+def row_cost(row):
+    """What a row costs, roughly, in forward passes a text: its iterations, twice with a remasker of its own."""
+    if row['mode'] == 'validation':
+        return 0
+    shared = row.get('remasker') and row.get('unmasker') == row['remasker']
+    return row['diffusion_iterations'] * (2 if row.get('remasker') and not shared else 1)
+
+
+class Progress:
+    """One line on stderr as each row starts and ends: rows done of rows, elapsed time, and an estimate of
+    the time left (the seconds a forward pass has cost so far, times the passes the rows left need)."""
+
+    def __init__(self, rows, log):
+        self.rows, self.log, self.t0, self.done_rows, self.cost_done = rows, log, time.perf_counter(), 0, 0
+
+    def start(self, row):
+        self.log(f"row {self.done_rows + 1}/{len(self.rows)} {row['name']} ...")
+
+    def done(self, row, what):
+        self.done_rows += 1
+        self.cost_done += row_cost(row)
+        elapsed = time.perf_counter() - self.t0
+        left = sum(row_cost(r) for r in self.rows[self.done_rows:])
+        estimate = f", about {_duration(elapsed * left / self.cost_done)} left" if self.cost_done else ''
+        self.log(f"row {self.done_rows}/{len(self.rows)} {row['name']}: {what}; {_duration(elapsed)} elapsed{estimate}")
+
+
+def _duration(seconds):
+    return f"{seconds:.0f}s" if seconds < 60 else f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
+
+
 def run_quality():
     # everything that can be checked is checked before the (long) work starts
     sample.check_device(device, dtype)
@@ -1066,12 +1102,15 @@ def run_quality():
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     log(f"loaded the models and {len(corpus_words)} corpus words in {time.perf_counter() - t0:.1f}s")
 
-    results = []
-    for i, row in enumerate(bench_rows):
-        t1 = time.perf_counter()
-        results.append(run_row(row, models, tokenizer, corpus_words, bs, hardware))
-        log(f"row {i + 1}/{len(bench_rows)} {row['name']}: bpc {_fmt(results[-1]['metrics']['bpc']['mean'], '.3f')} "
-            f"({time.perf_counter() - t1:.1f}s)")
+    results, progress = [], Progress(bench_rows, log)
+    for row in bench_rows:
+        progress.start(row)
+        try:
+            results.append(run_row(row, models, tokenizer, corpus_words, bs, hardware))
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(f"interrupted in row {len(results) + 1} of {len(bench_rows)}: nothing written "
+                                    f"(the results are written when every row is done)") from None
+        progress.done(row, f"bpc {_fmt(results[-1]['metrics']['bpc']['mean'], '.3f')}")
 
     summary = {'what': 'quality', 'hardware': hardware, 'device': device, 'dtype': dtype,
                'checkpoint': checkpoint_name, 'judge': judge_name, 'num_samples': num_samples,
@@ -1098,7 +1137,10 @@ def main():
     if benchmark not in BENCHMARKS:
         raise ValueError(f"unknown benchmark {benchmark!r}; choose one of {', '.join(BENCHMARKS)} "
                          f"(the speed benchmark is bench.py)")
-    BENCHMARKS[benchmark]()
+    try:
+        BENCHMARKS[benchmark]()
+    except KeyboardInterrupt as e:
+        raise KeyboardInterrupt(str(e) or "interrupted: nothing written") from None
 
 
 BENCHMARKS = {'quality': run_quality, 'likelihood': run_likelihood, 'infill': run_infill, 'long': run_long,

@@ -177,7 +177,9 @@ class GPT(nn.Module):
 def device_name(device):
     """The GPU's name, or the CPU and its threads."""
     device = str(device)
-    return torch.cuda.get_device_name(device) if device.startswith('cuda') else f"CPU, {torch.get_num_threads()} threads"
+    if device.startswith('cuda'):
+        return torch.cuda.get_device_name(device)
+    return f"CPU, {torch.get_num_threads()} threads"
 
 
 def synchronize(device):
@@ -512,7 +514,8 @@ def load_checkpoint(path, device='cpu', dtype=torch.float32, data_dir='data'):
     if 'tokenizer' not in info or 'mask_token_id' not in info:
         meta_path = os.path.join(data_dir, str(config.get('dataset')), 'meta.pkl')
         if not os.path.isfile(meta_path):
-            raise ValueError(f"{path} records no tokenizer and special token ids, and there is no {meta_path} to read them from")
+            raise ValueError(f"{path} records no tokenizer and special token ids, and there is no {meta_path} to read "
+                             f"them from")
         meta = read_meta_pkl(meta_path)
         if 'tokenizer' not in info:
             itos = meta.get('itos')
@@ -543,7 +546,8 @@ def load_checkpoint(path, device='cpu', dtype=torch.float32, data_dir='data'):
             or not info['base_vocab_size'] <= info['wrong_token_id'] < args['vocab_size'] \
             or info['mask_token_id'] == info['wrong_token_id']:
         raise ValueError(f"{path}: inconsistent special token ids (base_vocab_size={info['base_vocab_size']}, "
-                         f"mask={info['mask_token_id']}, wrong={info['wrong_token_id']}, vocab_size={args['vocab_size']})")
+                         f"mask={info['mask_token_id']}, wrong={info['wrong_token_id']}, "
+                         f"vocab_size={args['vocab_size']})")
     model.eval()
     model.to(device=device, dtype=dtype)
     return model, info

@@ -48,55 +48,61 @@ import numpy as np
 import torch
 
 from configurator import configure, knobs, run_main
-from model import (DTYPES, GPT, build_tokenizer, load_checkpoint, log_normaliser, sample_tokens, token_probability,
-                   wrong_probability)
+from model import (
+    DTYPES,
+    GPT,
+    build_tokenizer,
+    load_checkpoint,
+    log_normaliser,
+    sample_tokens,
+    token_probability,
+    wrong_probability,
+)
 
 # -----------------------------------------------------------------------------
-# model
-out_dir = 'checkpoints'  # folder that checkpoint names are looked up in (a path to an existing file is used as is)
-checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model (main diffusion model)
-remasking_checkpoint_name: str | None = 'ckpt_remasking_prism.pt'  # the remasking model; None = no remasker (the guide's examples name ckpt_remasking_naive_4400.pt)
-device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu', 'cuda', 'cuda:0', ...
+# models
+out_dir = 'checkpoints'  # folder the checkpoint names are looked up in (an existing path is used as is)
+checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model
+remasking_checkpoint_name: str | None = 'ckpt_remasking_prism.pt'  # the remasking model; None: none
+device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu' | 'cuda' | 'cuda:N'
 dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # 'float32' | 'bfloat16' | 'float16'
-compile = False  # torch.compile the models (PyTorch 2.x; pays off for long runs)
+compile = False  # torch.compile the models (pays off for long runs)
 # generation
-sequence_length = 1024  # tokens per sample; above the models' block_size, written window after window (context)
-context: int | None = None  # beyond a block, tokens of the text so far each next window starts with; None: block_size // 4
-num_samples = 1  # how many texts to generate
-batch_size: int | None = None  # samples generated together in one tensor (the last batch may be smaller); None: 1 on the CPU, 64 on CUDA
-diffusion_iterations = 30  # iterations: exact in every mode but threshold, where it is the maximum
-temperature = 1.0  # softmax temperature of the unmasking model's samples; 0 = always the most likely token
-seed = 1337  # same seed, same device, same settings: same texts
-# re-masking (the mode follows from these; see README). The last three go beyond the guide: their defaults
-# are what README's measurements chose, and GUIDE_RULE's values (config/sample_guide_rule.py) give the guide's literal rule
-use_intelligent_remasking = True  # choose positions with the remasking model (False: random remasking)
-use_mixed_remasking = False  # mixed random+intelligent mode (needs use_intelligent_remasking=True)
-remasking_confidence_threshold: float | None = None  # P([WRONG]) threshold in (0, 1); None: schedule mode (mixed: 0.01)
+sequence_length = 1024  # tokens a sample; beyond the models' block_size, written window after window
+context: int | None = None  # beyond a block: tokens of the text so far a window starts with; None: block // 4
+num_samples = 1  # texts to generate
+batch_size: int | None = None  # samples generated together; None: 1 on the CPU, 64 on CUDA
+diffusion_iterations = 30  # iterations: exact in every mode but threshold, where it is the most
+temperature = 1.0  # of the unmasking model's draws; 0: always the likeliest token
+seed = 1337  # same seed, device and settings: the same texts
+# the mode: the guide's flags (README "Modes"), and two modes beyond the guide that need no remasker
+use_intelligent_remasking = True  # choose positions with the remasking model (False: random)
+use_mixed_remasking = False  # mixed random+intelligent mode (needs use_intelligent_remasking)
+remasking_confidence_threshold: float | None = None  # P([WRONG]) in (0, 1): threshold mode; mixed: 0.01
 remasking_schedule = 'linear'  # 'linear' | 'exponential': how the re-mask count falls
-start_ratio = 1.0  # re-masked share of the sequence at the start of the schedule (1.0 = all)
-end_ratio = 0.1  # re-masked share after the next-to-last iteration (0.1 = 10%)
-random_from = 'filled'  # random and mixed modes' random picks come from the positions just 'filled' | 'all' positions (the guide)
-selection_temperature = 3.0  # schedule, mixed, confidence (and fill_once_confidence) modes draw their choice in proportion to P([WRONG])^(1/t) (Gumbel-top-k); 0 = the highest P([WRONG]) (the guide)
-max_remask_kept: float | None = 0.0  # schedule, mixed and confidence modes re-mask at most this share of the positions to generate from tokens kept earlier; 0 = only just-filled ones; None = no cap (the guide)
-use_confidence_remasking = False  # beyond the guide: re-mask the schedule's count of least confident tokens (LLaDA/MaskGIT); no remasking model
-use_fill_once = False  # beyond the guide: fill each [MASK] once and keep it, L/T a pass in random order (MDLM); with use_confidence_remasking=True the most confident; no remasking model
-# self-correction (beyond the guide): in its passes the unmasking model also re-reads a share of the text,
-# masked for that pass, and the tokens it finds least likely there are re-masked and drawn again
-correction_passes: int | None = None  # of the diffusion_iterations, how many correct (the last ones before the final fill); None = a third of them, rounded, from 20 iterations up (none below 20, or where correction_share of the positions to generate rounds to 0); 0 = off (the guide)
-correction_share = 0.01  # share of the positions to generate re-masked by each correction pass
-correction_reread = 0.15  # share of the kept tokens masked and re-read by each correction pass
-correction_by = 'margin'  # which re-read tokens are corrected: 'probability' (the least likely) | 'margin' (the furthest below the likeliest token there) | 'drawn' (in proportion to 1 - P); 'remasker': no re-read, the kept tokens of highest P([WRONG]) under the remasking model (a pass of it)
-correction_inside = False  # False: the mode's schedule ends correction_passes iterations early and they correct after it; True: they correct inside its last iterations (threshold mode: always inside)
-# given text (beyond the guide; both never changed or re-masked; FILE:path reads the text from a file)
-start = ''  # a prompt at the beginning of every sample (nanoGPT's knob); sequence_length counts it; '' = all [MASK]
-infill = ''  # a template whose holes are filled: {N} = N tokens, {} = the rest of sequence_length, {{ and }} = a brace
+start_ratio = 1.0  # re-masked share at the start of the schedule
+end_ratio = 0.1  # re-masked share after the next-to-last iteration
+use_confidence_remasking = False  # by the unmasker's own confidence (LLaDA); with use_fill_once: its rule
+use_fill_once = False  # fill each [MASK] once and keep it, L/T a pass (MDLM's sampler)
+# how a mode chooses (beyond the guide; config/sample_guide_rule.py restores the guide's rule)
+random_from = 'filled'  # random picks from the positions just 'filled' | from 'all' (the guide)
+selection_temperature = 3.0  # draw the N in proportion to score^(1/t); 0: the top N (the guide)
+max_remask_kept: float | None = 0.0  # most of the text a choice re-masks from kept tokens; None: any (the guide)
+# self-correction (beyond the guide): the last iterations also re-mask the kept tokens that read worst
+correction_passes: int | None = None  # how many; None: a third from 20 iterations up; 0: off (the guide)
+correction_share = 0.01  # share of the positions to generate re-masked a correction pass
+correction_reread = 0.15  # 'margin': share of the kept tokens the unmasking model re-reads a pass
+correction_by = 'margin'  # 'margin': by re-reading | 'remasker': by P([WRONG]) (a pass, unless shared)
+correction_inside = False  # False: after the mode's schedule | True: inside its last iterations
+# given text (beyond the guide; never changed; FILE:path reads it from a file)
+start = ''  # a prompt at the start of every sample
+infill = ''  # a template: {N} a hole of N tokens, {} the rest, {{ and }} braces
 # output
-verbose = True  # per-iteration progress and a summary on stderr; False: print only the texts
-out_file: str | None = None  # also append each sample to this file as one JSON line
-# watching it write (watch.py, imported only when asked for; the texts on stdout stay as they are)
-live: bool | str = False  # the first sample of each batch on stderr at every iteration: True = redrawn in place when stderr is a terminal (else nothing; NO_COLOR: no colours) | 'mono' = the same without colours | 'frames' = plain text frames one after another, anywhere; a live view replaces the per-iteration lines
-replay: str | None = None  # write every iteration of the first replay_samples samples to this self-contained .html page (play it in a browser); None = none
-replay_samples = 1  # samples the replay page holds, the first ones: 1 to 8, at most num_samples (and at most 200 diffusion_iterations)
+verbose = True  # progress and a summary on stderr; False: only the texts
+out_file: str | None = None  # also append each sample to this file as a JSON line
+live: bool | str = False  # watch it write on stderr: True | 'mono' | 'frames' (watch.py)
+replay: str | None = None  # write every iteration to this self-contained .html page (watch.py)
+replay_samples = 1  # samples the replay page holds (1 to 8)
 # -----------------------------------------------------------------------------
 _knobs = knobs(globals())  # the names above: what --key=value, config files and --help may touch
 _SCHEDULE_DEFAULTS = (remasking_schedule, start_ratio, end_ratio)  # fill-once mode takes no other
@@ -215,7 +221,7 @@ REMASKERS = {'random': remask_random, 'schedule': remask_schedule,
              'fill_once': remask_random,  # its pool: only the positions just filled, so what was kept stays kept
              'fill_once_confidence': remask_schedule}  # confidence's score; choosable: only the positions just filled
 RANKED = ('schedule', 'mixed', 'confidence', 'fill_once_confidence')  # the modes that choose by rank
-CAPPED = tuple(m for m in RANKED if m not in FILL_ONCE)  # max_remask_kept's modes (fill-once never re-masks a kept token)
+CAPPED = tuple(m for m in RANKED if m not in FILL_ONCE)  # max_remask_kept's (fill-once never re-masks a kept token)
 _USED_BY = {'random_from': ('random', 'mixed'), 'selection_temperature': RANKED,
             'max_remask_kept': CAPPED}  # knobs beyond the guide, the modes that use them
 _CORRECTION_KNOBS = ('correction_share', 'correction_reread', 'correction_by', 'correction_inside')
@@ -417,7 +423,7 @@ class Sampling:
     remasking_schedule: str = remasking_schedule
     start_ratio: float = start_ratio
     end_ratio: float = end_ratio
-    threshold: float | None = None  # threshold mode's, and mixed mode's candidates' (None there: MIXED_DEFAULT_THRESHOLD)
+    threshold: float | None = None  # threshold mode's, and mixed mode's (None there: MIXED_DEFAULT_THRESHOLD)
     temperature: float = temperature
     random_from: str = random_from
     selection_temperature: float = selection_temperature
@@ -427,7 +433,7 @@ class Sampling:
     correction_reread: float = correction_reread
     correction_by: str = correction_by
     correction_inside: bool = correction_inside
-    fresh_score: str | None = None  # a model that fills and judges: see judge_phase; None: 'next' in threshold mode, else 'fill'
+    fresh_score: str | None = None  # one model fills and judges: judge_phase; None: threshold 'next', else 'fill'
 
 
 SAMPLING_KNOBS = tuple(f.name for f in fields(Sampling)
@@ -493,8 +499,8 @@ def check_settings(s, *, batch_size=1, num_samples=1):
                          "or end_ratio (leave them at their defaults)")
     C = s.correction_passes
     if C is not None and (not isinstance(C, int) or isinstance(C, bool) or not 0 <= C < s.diffusion_iterations):
-        raise ValueError(f"correction_passes must be None (a third) or an integer from 0 (off) to diffusion_iterations - 1 = "
-                         f"{s.diffusion_iterations - 1}, got {C!r}")
+        raise ValueError(f"correction_passes must be None (a third) or an integer from 0 (off) to "
+                         f"diffusion_iterations - 1 = {s.diffusion_iterations - 1}, got {C!r}")
     for name, v in (('correction_share', s.correction_share), ('correction_reread', s.correction_reread)):
         if not _is_number(v, 0.0, 1.0, low_open=True):
             raise ValueError(f"{name} must be a share in (0, 1], got {v!r}")
@@ -559,7 +565,8 @@ class Step:
     reread = property(lambda self: self._whole(self._reread, False))
     score = property(lambda self: self._whole(self._score, math.nan))
     read = property(lambda self: self._whole(self._read, math.nan))
-    given = property(lambda self: torch.zeros_like(self.tokens, dtype=torch.bool) if self._free is None else ~self._free)
+    given = property(lambda self: torch.zeros_like(self.tokens, dtype=torch.bool) if self._free is None
+                     else ~self._free)
 
     @property
     def ran(self):
@@ -937,8 +944,9 @@ def generate(unmasking_model, remasking_model=None, settings=None, *, batch_size
       'fill_positions': (B,) long, the positions of each row at which the unmasking model projected
           onto the vocabulary, over all its passes (a remasking model projects everywhere).
     """
-    for step in steps(unmasking_model, remasking_model, settings, batch_size=batch_size, base_vocab_size=base_vocab_size,
-                      mask_token_id=mask_token_id, wrong_token_id=wrong_token_id, fixed=fixed, generator=generator,
+    for step in steps(unmasking_model, remasking_model, settings, batch_size=batch_size,
+                      base_vocab_size=base_vocab_size, mask_token_id=mask_token_id, wrong_token_id=wrong_token_id,
+                      fixed=fixed, generator=generator,
                       fast=fast, **knobs):
         if log:
             log(iteration_line(step))
@@ -1072,7 +1080,8 @@ def describe(s, C):
             'schedule': f"{'top-N' if s.selection_temperature == 0 else 'N'} by P([WRONG]), {sched}",
             'threshold': f"every position with P([WRONG]) > {s.threshold}, early stop on convergence",
             'mixed': f"{sched}, candidates with P([WRONG]) > {s.threshold} first, then random",
-            'confidence': f"beyond the guide: the unmasking model's least confident tokens, {sched}; no remasking model",
+            'confidence': f"beyond the guide: the unmasking model's least confident tokens, {sched}; "
+                          f"no remasking model",
             'fill_once': f"beyond the guide: each [MASK] filled once and kept, 1/{S} of them a pass in random order; "
                          f"no remasking model",
             'fill_once_confidence': f"beyond the guide: each [MASK] filled once and kept, 1/{S} of them a pass, the "
@@ -1389,7 +1398,8 @@ def batch_run(b, bs, dev, models, settings, u, tokenizer, fixed, windows, block,
                                  base_vocab_size=u['base_vocab_size'], mask_token_id=u['mask_token_id'],
                                  wrong_token_id=u['wrong_token_id'], generator=generator,
                                  log=None if viewers and viewers.live else log,  # or the live view
-                                 watch=watch, progress=progress, fixed=None if fixed is None else torch.tensor([fixed] * n))
+                                 watch=watch, progress=progress,
+                                 fixed=None if fixed is None else torch.tensor([fixed] * n))
     texts = [tokenizer.decode(row) for row in tokens.tolist()]  # .tolist() waits for the device
     return (b, texts, info['iterations'], info['converged_at'].tolist(), info['passes'].tolist(),
             info['fills'].tolist(), time.perf_counter() - t1)

@@ -37,8 +37,16 @@ from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from configurator import configure, knobs, run_main
-from model import (DTYPES, GPT, GPTConfig, load_checkpoint, matmul_peak, save_checkpoint, special_token_ids,
-                   wrong_probability)
+from model import (
+    DTYPES,
+    GPT,
+    GPTConfig,
+    load_checkpoint,
+    matmul_peak,
+    save_checkpoint,
+    special_token_ids,
+    wrong_probability,
+)
 from sample import fill, generate, top_n
 
 # -----------------------------------------------------------------------------
@@ -402,7 +410,7 @@ def check_knobs():
     if min_lr > learning_rate:
         raise ValueError(f"min_lr ({min_lr}) must not exceed learning_rate ({learning_rate})")
     if n_embd % n_head:
-        raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head}): each head is n_embd / n_head wide")
+        raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head}): a head is n_embd / n_head wide")
     check_files()
 
 
@@ -502,7 +510,8 @@ def init_model(vocab_size, tokenizer, resume_path, device, log):
     if optimizer_state is None:
         raise ValueError(f"cannot resume from {resume_path}: it has no optimizer state (a shipped file?)")
     if info['training_type'] != training_type:
-        raise ValueError(f"cannot resume: {resume_path} is a {info['training_type']!r} checkpoint, not {training_type!r}")
+        raise ValueError(f"cannot resume: {resume_path} is a {info['training_type']!r} checkpoint, "
+                         f"not {training_type!r}")
     if info['tokenizer'] != tokenizer:
         raise ValueError(f"cannot resume: {resume_path} was trained on another vocabulary than {data_dir}/meta.json")
     differ = {k: v for k, v in info['model_args'].items() if model_args.get(k) != v}
@@ -683,8 +692,8 @@ class Trainer:
         model, self.iter_num, self.best, optimizer_state = init_model(vocab_size, tokenizer, self.resume_path,
                                                                       env.dev, env.log)
         model.to(env.dev)
-        env.log(f"model: {model.get_num_params() / 1e6:.2f}M parameters, vocabulary {vocab_size} ({task.base_vocab_size} "
-                f"characters + [MASK] {task.mask_token_id} + [WRONG] {task.wrong_token_id})")
+        env.log(f"model: {model.get_num_params() / 1e6:.2f}M parameters, vocabulary {vocab_size} "
+                f"({task.base_vocab_size} characters + [MASK] {task.mask_token_id} + [WRONG] {task.wrong_token_id})")
         self.scaler = torch.amp.GradScaler(env.device_type, enabled=dtype == 'float16')
         self.optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), env.device_type)
         if optimizer_state is not None:
@@ -824,8 +833,9 @@ def main(argv):
         task, tokenizer, vocab_size = make_task(env)  # 3) the data and what the objective reads
         what = remasking_target if training_type == 'remasking' else \
             judge_target if training_type == 'fill_and_judge' else ''
-        env.log(f"{training_type}{f' ({what})' if what else ''}: {env.accumulation * env.world * batch_size * block_size:,} "
-                f"tokens per iteration ({env.accumulation} x {env.world} x {batch_size} x {block_size})")
+        tokens = env.accumulation * env.world * batch_size * block_size
+        env.log(f"{training_type}{f' ({what})' if what else ''}: {tokens:,} tokens per iteration "
+                f"({env.accumulation} x {env.world} x {batch_size} x {block_size})")
         batches = Batches(env, task)
         trainer = Trainer(env, task, tokenizer, vocab_size)  # 4) the model and its optimizer
         if train(trainer, batches) and env.master and not eval_only:  # 5) the loop

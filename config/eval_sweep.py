@@ -1,8 +1,11 @@
-# eval.py rows for README's iteration and temperature sweeps: the baselines (plain, no self-correction),
-# self-correction and every mode at the defaults, and the guide's literal rule (sample.GUIDE_RULE) for random and mixed mode. 256 texts a point.
+# eval.py rows for the iteration and temperature sweeps: the baselines (plain, no self-correction),
+# self-correction and every mode at the defaults, and the guide's literal rule (sample.GUIDE_RULE) for
+# random and mixed mode. 256 texts a point.
 # Rows without a remasker run 59 iterations, those with one 30 (59 passes): equal compute at T = 30.
-# $ python eval.py config/eval_sweep.py --sweep=temperature --out_json=assets/quality_temperature.json --plot=assets/quality_temperature.png
-# $ python eval.py config/eval_sweep.py --sweep=iterations --out_json=assets/quality_iterations.json --plot=assets/quality_iterations.png
+# $ python eval.py config/eval_sweep.py --sweep=temperature --out_json=assets/quality_temperature.json \
+#       --plot=assets/quality_temperature.png
+# $ python eval.py config/eval_sweep.py --sweep=iterations --out_json=assets/quality_iterations.json \
+#       --plot=assets/quality_iterations.png
 # (--sweep=iterations sets every row's diffusion_iterations to each value in turn)
 import sample as _sample
 

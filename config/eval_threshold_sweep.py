@@ -1,6 +1,7 @@
 # eval.py rows for README's threshold sweep: threshold mode with each remasker, at most
 # 100 iterations, over the thresholds below.
-# $ python eval.py config/eval_threshold_sweep.py --out_json=assets/quality_threshold.json --plot=assets/quality_threshold.png
+# $ python eval.py config/eval_threshold_sweep.py --out_json=assets/quality_threshold.json \
+#       --plot=assets/quality_threshold.png
 num_samples = 256
 sweep = 'threshold'
 sweep_values = '0.001,0.003,0.005,0.01,0.05,0.2,0.5,0.9'

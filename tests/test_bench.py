@@ -5,13 +5,13 @@ import json
 
 import pytest
 import torch
+from test_eval import tiny_models  # noqa: E402
 
-from conftest import assert_error_line
 import bench  # noqa: E402
 import model  # noqa: E402
 import sample  # noqa: E402
+from conftest import assert_error_line
 from model import GPT, GPTConfig  # noqa: E402
-from test_eval import tiny_models  # noqa: E402
 
 
 class FlopCounting(GPT):
@@ -93,7 +93,8 @@ def test_workload_out_writes_a_pair_sample_py_loads(bench_main, workdir, monkeyp
     (['--repeats=0'], 'repeats must be an integer of at least 1'),
     (['--sequence_length=100'], "exceeds the models' block_size 64"),
     (['--workload_out=x'], 'add --workload=gpt2'),
-    (['--remasking_checkpoint_name=ckpt_judge.pt'], 'remasking_checkpoint_name must name a remasking or fill_and_judge model'),
+    (['--remasking_checkpoint_name=ckpt_judge.pt'],
+     'remasking_checkpoint_name must name a remasking or fill_and_judge model'),
     (['--dtype=float8'], 'unknown dtype'),
 ])
 def test_every_bad_input_is_one_error_line_and_exit_code_1(bench_main, args, message):

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, assert_error_line, tiny_checkpoint
 import sample  # noqa: E402
 import train  # noqa: E402
+from conftest import ROOT, assert_error_line, tiny_checkpoint
 
 evaluation = importlib.import_module('eval')  # eval.py, under a name that leaves the builtin eval() alone
 
@@ -33,7 +33,8 @@ def test_char_entropy_matches_hand_computed_values():
 
 
 def test_words_are_lowercased_runs_of_letters_and_apostrophes():
-    assert evaluation.words("O'er the HILL's top, 12 men--and\nyou!") == ["o'er", 'the', "hill's", 'top', 'men', 'and', 'you']
+    assert evaluation.words("O'er the HILL's top, 12 men--and\nyou!") == \
+        ["o'er", 'the', "hill's", 'top', 'men', 'and', 'you']
     assert evaluation.words("'' -- 42") == []
 
 
@@ -161,7 +162,8 @@ def test_the_default_rows_parse_and_compare_like_with_like():
     assert guide and all(row[k] == v for row in guide for k, v in sample.GUIDE_RULE.items())
     for name, row in rows.items():  # every other row takes the defaults, the LLaDA row and self-correction apart
         if row['mode'] != 'validation' and not name.startswith('guide ') and 'LLaDA' not in name:
-            assert all(row[k] == evaluation.GENERATE_DEFAULTS[k] for k in sample.GUIDE_RULE if k != 'correction_passes'), name
+            assert all(row[k] == evaluation.GENERATE_DEFAULTS[k]
+                       for k in sample.GUIDE_RULE if k != 'correction_passes'), name
             plain = 'plain' in name or name.startswith('fill-once')  # the field's baselines are plain
             assert (row['correction_passes'] == 0) == plain or 'prism-correction' in name, name
     assert rows['fill-once-conf-59']['mode'] == rows['fill-once-conf-59 LLaDA']['mode'] == 'fill_once_confidence'
@@ -368,7 +370,8 @@ def test_plot_writes_a_png(eval_main, tmp_path):
 
 def test_plot_without_matplotlib_is_one_error_line_before_any_work(eval_main, monkeypatch, tmp_path):
     find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *a: None if name == 'matplotlib' else find_spec(name, *a))
+    monkeypatch.setattr(importlib.util, 'find_spec',
+                        lambda name, *a: None if name == 'matplotlib' else find_spec(name, *a))
     code, out, err = eval_main(*SMALL, '--rows=mode=validation', f'--plot={tmp_path / "p.png"}')
     assert code == 1 and out == '' and not (tmp_path / 'p.png').exists()
     assert err.strip().splitlines() == [f"error: plot='{tmp_path / 'p.png'}' needs matplotlib, which is not "
@@ -407,7 +410,8 @@ def test_remasker_benchmark_runs_trains_corruptions(eval_main):
         counts = [a['positions_above'] for a in c['at_threshold'].values()]  # thresholds ascending
         assert all(0 <= b <= a <= 16 for a, b in zip(counts, counts[1:]))
         assert all(0 <= a['sequences_with_none'] <= 1 for a in c['at_threshold'].values())
-        assert (c['at_threshold']['0.5']['positions_above'] == 0) == (c['at_threshold']['0.5']['sequences_with_none'] == 1)
+        at = c['at_threshold']['0.5']
+        assert (at['positions_above'] == 0) == (at['sequences_with_none'] == 1)
 
 
 def test_likelihood_benchmark_end_to_end(eval_main):
@@ -458,7 +462,8 @@ BAD_INPUTS = [
     (['--rows=mode=schedule,remasker=nope.pt'], 'checkpoints/nope.pt not found'),
     (['--rows=name=a,mode=random;name=a,mode=random'], "names must differ, 'a' used more than once"),
     (['--rows=mode=schedule,remasker=wide_remasker.pt'], 'incompatible: n_embd 16 vs 32'),
-    (['--rows=mode=schedule,remasker=ckpt_judge.pt'], 'remasker=ckpt_judge.pt must name a remasking or fill_and_judge model'),
+    (['--rows=mode=schedule,remasker=ckpt_judge.pt'],
+     'remasker=ckpt_judge.pt must name a remasking or fill_and_judge model'),
     (['--rows=mode=random', '--judge_name=ckpt_unmasking.pt'], 'judge_name must name an autoregressive model'),
     (['--rows=mode=random,diffusion_iterations=0'], "row 'random-0': diffusion_iterations must be"),
     (['--rows=mode=random', '--sequence_length=100'], "exceeds the models' block_size 64"),

@@ -10,8 +10,11 @@ import pytest
 import torch
 
 import sample
+import test_sample
 from model import GPT, GPTConfig
-from test_sample import BASE, MASK, V, WRONG, Recorder, WrongStub, sample_main, texts, workdir  # noqa: F401 (fixtures)
+from test_sample import BASE, MASK, WRONG, Recorder, V, WrongStub, texts
+
+workdir, sample_main = test_sample.workdir, test_sample.sample_main  # test_sample's fixtures, used here too
 
 
 @pytest.mark.parametrize('length, prompt, expected', [

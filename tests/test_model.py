@@ -14,8 +14,17 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, however pytest is started
 
-from model import (GPT, CharTokenizer, GPTConfig, TiktokenTokenizer, build_tokenizer,  # noqa: E402
-                   load_checkpoint, load_tiktoken, save_checkpoint, special_token_ids)
+from model import (  # noqa: E402
+    GPT,
+    CharTokenizer,
+    GPTConfig,
+    TiktokenTokenizer,
+    build_tokenizer,
+    load_checkpoint,
+    load_tiktoken,
+    save_checkpoint,
+    special_token_ids,
+)
 
 CHARS = list('\n abcdefg')  # base vocabulary of 9 characters
 BASE = len(CHARS)

@@ -12,8 +12,8 @@ import sys
 import pytest
 import torch
 
-from conftest import ROOT, assert_error_line, tiny_checkpoint
 import sample  # noqa: E402
+from conftest import ROOT, assert_error_line, tiny_checkpoint
 from model import GPT, GPTConfig, save_checkpoint  # noqa: E402
 
 BASE, MASK, WRONG, V = 5, 5, 6, 8  # 5 real tokens, [MASK], [WRONG], one padding id
@@ -771,7 +771,8 @@ def test_fill_samples_only_the_masks_and_returns_what_it_sampled():
     assert filled.tolist() == [[0, 1, 2, 1], [1, 3, 3, 4]] and tokens.shape == (2, 4) and logits.shape == (2, 4, V)
     positions = sample.mask_positions(torch.tensor([[MASK, 0, MASK], [3, MASK, MASK]]), MASK, 2)
     assert positions.tolist() == [[0, 2], [1, 2]]
-    filled, tokens, _ = sample.fill(Recorder(row), torch.tensor([[MASK, 0, MASK], [3, MASK, MASK]]), positions=positions,
+    filled, tokens, _ = sample.fill(Recorder(row), torch.tensor([[MASK, 0, MASK], [3, MASK, MASK]]),
+                                    positions=positions,
                                     mask_token_id=MASK, base_vocab_size=BASE, temperature=1.0, generator=g)
     assert filled.tolist() == [[1, 0, 1], [3, 1, 1]] and tokens.tolist() == [[1, 1], [1, 1]]
 
@@ -1014,7 +1015,8 @@ BAD_INPUTS = [
     (['--out_dir=missing_dir'], 'missing_dir/ does not exist'),
     (['--remasking_checkpoint_name=wide_remasker.pt'], 'incompatible: n_embd 16 vs 32'),
     (['--remasking_checkpoint_name=short_remasker.pt'], 'incompatible: block_size 1024 vs 512'),
-    (['--remasking_checkpoint_name=my_model.pt'], 'remasking_checkpoint_name must name a remasking or fill_and_judge model'),
+    (['--remasking_checkpoint_name=my_model.pt'],
+     'remasking_checkpoint_name must name a remasking or fill_and_judge model'),
     (['--checkpoint_name=judge.pt'], 'checkpoint_name must name an unmasking or fill_and_judge model'),
     (['--remasking_schedule=cosine'], 'unknown remasking_schedule'),
     (['--remasking_confidence_threshold=1.5'], 'strictly between 0 and 1'),
@@ -1061,7 +1063,8 @@ def test_bad_input_is_one_clear_line_and_a_nonzero_exit(sample_main, args, messa
     assert_error_line(*sample_main(*args), message, alone=False)
 
 
-@pytest.mark.parametrize('args, message', [b for b in BAD_INPUTS if b[1].startswith(('checkpoints/nope.pt', 'NaN', 'unknown knob'))])
+@pytest.mark.parametrize('args, message', [b for b in BAD_INPUTS
+                                            if b[1].startswith(('checkpoints/nope.pt', 'NaN', 'unknown knob'))])
 def test_bad_input_in_a_real_process(workdir, args, message):
     res = sample_py(workdir, *args)
     assert_error_line(res.returncode, res.stdout, res.stderr, message, alone=False)
@@ -1097,6 +1100,7 @@ def bpe_workdir(tmp_path, monkeypatch):
     """checkpoints/ with a tiny unmasker over a small BPE vocabulary: bytes, then 'th', 'the', ' the'
     (a tiktoken Encoding built here and handed out for 'gpt2', so nothing is downloaded)."""
     import tiktoken
+
     from model import GPT, GPTConfig, save_checkpoint, special_token_ids
     ranks = {bytes([i]): i for i in range(256)}
     ranks.update({b'th': 256, b'the': 257, b' the': 258})
@@ -1165,7 +1169,8 @@ def test_torchrun_two_processes_write_the_one_process_texts_in_order(workdir, sa
     # the prompt in a config file: torchrun would read --start=... as an abbreviation of its own --start-method
     (tmp_path / 'prompt.py').write_text("start = 'the king'\n")
     args = [str(tmp_path / 'prompt.py'), '--device=cpu', '--num_samples=5', '--batch_size=2', '--sequence_length=1100',
-            '--context=64', '--diffusion_iterations=4', '--remasking_confidence_threshold=0.5', '--live=frames']  # 2 windows
+            '--context=64', '--diffusion_iterations=4', '--remasking_confidence_threshold=0.5',
+            '--live=frames']  # 2 windows
     one = sample_main(*args, f'--out_file={tmp_path / "one.jsonl"}')
     two = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
                           os.path.join(ROOT, 'sample.py'), *args, f'--out_file={tmp_path / "two.jsonl"}'],

@@ -10,9 +10,10 @@ import torch
 
 import sample
 from model import GPTConfig
-from test_sample import BASE, MASK, RULES, V, WRONG, Counting, Recorder, WrongStub, given, run
+from test_sample import BASE, MASK, RULES, WRONG, Counting, Recorder, V, WrongStub, given, run
 
-CORRECTING = dict(correction_passes=3, correction_share=0.1, correction_reread=0.3, correction_by='margin')  # 4 of 12+ on 40
+CORRECTING = dict(correction_passes=3, correction_share=0.1, correction_reread=0.3,
+                  correction_by='margin')  # 4 of 12+ on 40
 
 
 def stream(mode, unmasker=None, remasker=None, B=2, L=10, T=5, seed=0, fast=False, **kw):
@@ -244,7 +245,8 @@ def test_self_correction_never_rereads_given_tokens_and_threshold_rows_that_conv
 
 
 @pytest.mark.parametrize('knob, value, message', [
-    ('correction_passes', 5, 'correction_passes must be None (a third) or an integer from 0 (off) to diffusion_iterations - 1 = 4'),
+    ('correction_passes', 5, 'correction_passes must be None (a third) or an integer from 0 (off) to '
+                             'diffusion_iterations - 1 = 4'),
     ('correction_passes', -1, 'correction_passes must be'),
     ('correction_passes', 1.5, 'correction_passes must be'),
     ('correction_share', 0.0, 'correction_share must be a share in (0, 1], got 0.0'),
@@ -286,7 +288,8 @@ def test_self_correction_is_on_by_default_for_a_third_of_the_iterations_and_the_
     assert sample.correction_passes_for(sample.sampling(mode='schedule', **sample.GUIDE_RULE), [1024]) == 0
     steps, _ = stream('fill_once', B=1, L=100, T=21, **RULES['defaults'])  # the knobs' defaults: correction_passes None
     assert steps[0].settings.correction_passes == 7  # the Steps say what ran
-    assert [bool(s.reread.any()) for s in steps] == [False] * 13 + [True] * 7 + [False]  # the last 7 of 21 before the final
+    # the last 7 of 21 before the final
+    assert [bool(s.reread.any()) for s in steps] == [False] * 13 + [True] * 7 + [False]
     steps, _ = stream('fill_once', B=1, L=40, T=21, **RULES['defaults'])  # 1% of 40 rounds to 0
     assert steps[0].settings.correction_passes == 0 and not any(s.reread.any() for s in steps)
 

@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
 import sample  # noqa: E402
 import train  # noqa: E402
 from configurator import configure  # noqa: E402
+from conftest import ROOT
 from model import load_checkpoint  # noqa: E402
 
 PREPARE = os.path.join(ROOT, 'data', 'shakespeare_char', 'prepare.py')
@@ -169,7 +169,8 @@ def test_random_positions_have_exactly_the_count_of_each_row_and_vary():
 
 def test_unmasking_batch_masks_an_exact_count_and_predicts_the_originals_there():
     chunk = torch.randint(0, 5, (64, 17), generator=torch.Generator().manual_seed(1))
-    x, y, _ = train.unmasking_batch(chunk, torch.Generator().manual_seed(2), train.Task(**TASK, fully_masked_fraction=0.5))
+    task = train.Task(**TASK, fully_masked_fraction=0.5)
+    x, y, _ = train.unmasking_batch(chunk, torch.Generator().manual_seed(2), task)
     masked = x == 5
     assert (masked.sum(dim=1) >= 1).all() and (masked.sum(dim=1) == 16).sum() > 16  # half of them, and a few by t
     assert torch.equal(y[masked], chunk[:, :-1][masked]) and (y[~masked] == -1).all()
@@ -267,10 +268,11 @@ def test_a_soft_target_puts_its_weight_on_wrong_and_the_rest_on_the_token():
     y = torch.tensor([[1, -1, 2], [0, 3, -1]])
     w = torch.tensor([[0.25, 0.9, 1.0], [0.0, 0.5, 0.3]])
     logp = logits.log_softmax(dim=-1)
-    per = torch.stack([-(1 - w[b, t]) * logp[b, t, y[b, t]] - w[b, t] * logp[b, t, 6] for b in range(2) for t in range(3)
-                       if y[b, t] != -1])
+    per = torch.stack([-(1 - w[b, t]) * logp[b, t, y[b, t]] - w[b, t] * logp[b, t, 6]
+                       for b in range(2) for t in range(3) if y[b, t] != -1])
     assert train.token_mean_loss(logits, y, w, 6).item() == pytest.approx(per.mean().item(), rel=1e-5)
-    assert train.sequence_mean_loss(logits, y, w, 6).item() == pytest.approx(((per[0] + per[1]) / 2 + (per[2] + per[3]) / 2).item() / 2, rel=1e-5)
+    by_sequence = ((per[0] + per[1]) / 2 + (per[2] + per[3]) / 2).item() / 2
+    assert train.sequence_mean_loss(logits, y, w, 6).item() == pytest.approx(by_sequence, rel=1e-5)
     hard = torch.zeros_like(w)
     assert train.token_mean_loss(logits, y, hard, 6).item() == pytest.approx(train.token_mean_loss(logits, y).item())
 
@@ -281,8 +283,9 @@ def test_the_sampler_pool_is_the_samplers_texts():
     u = GPT(GPTConfig(block_size=16, vocab_size=8, n_layer=1, n_head=2, n_embd=16)).eval()
     task = train.Task(**TASK)
     pool = train.sampler_pool(u, 5, 16, task, 2, torch.Generator().manual_seed(0))
-    expected = [sample.generate(u, batch_size=b, sequence_length=16, base_vocab_size=5, mask_token_id=5, wrong_token_id=6,
-                                mode='fill_once_confidence', diffusion_iterations=59, correction_passes=0, generator=g)[0]
+    expected = [sample.generate(u, batch_size=b, sequence_length=16, base_vocab_size=5, mask_token_id=5,
+                                wrong_token_id=6, mode='fill_once_confidence', diffusion_iterations=59,
+                                correction_passes=0, generator=g)[0]
                 for g in [torch.Generator().manual_seed(0)] for b in (2, 2, 1)]
     assert pool.shape == (5, 16) and (pool < 5).all() and torch.equal(pool, torch.cat(expected))
 
@@ -355,7 +358,8 @@ def test_train_remasking_random(runs):
 @pytest.mark.parametrize('target', ['loo'])
 def test_train_remasking_targets_that_read_the_samplers_texts(runs, target):
     source, _, _ = runs.trained('unmasking', '--training_type=unmasking')
-    out_dir, evals, out = runs.trained(f'remasking_{target}', '--training_type=remasking', f'--remasking_target={target}',
+    out_dir, evals, out = runs.trained(f'remasking_{target}', '--training_type=remasking',
+                                       f'--remasking_target={target}',
                                        f'--unmasking_checkpoint={source / "ship.pt"}', '--pool_size=12',
                                        f'--init_from={source / "ship.pt"}')
     assert "the sampler's texts: 12 of 32 characters, fill_once_confidence with 59 iterations" in out
@@ -388,12 +392,13 @@ def test_train_fill_and_judge_learns_both_and_samples_in_one_pass(runs, target):
 
 
 def test_a_run_writes_only_to_its_out_dir_and_names_the_command_that_samples_with_it(runs):
-    shipped = {f: os.path.getmtime(os.path.join(ROOT, 'checkpoints', f)) for f in os.listdir(os.path.join(ROOT, 'checkpoints'))}
+    folder = os.path.join(ROOT, 'checkpoints')
+    shipped = {f: os.path.getmtime(os.path.join(folder, f)) for f in os.listdir(folder)}
     out_dir, _, out = runs.trained('unmasking', '--training_type=unmasking')
     assert sorted(os.listdir(out_dir)) == ['ckpt.pt', 'ship.pt']
     assert out.strip().splitlines()[-1] == f"sample with them: python sample.py --checkpoint_name={out_dir / 'ship.pt'}"
-    assert {f: os.path.getmtime(os.path.join(ROOT, 'checkpoints', f)) for f in shipped} == shipped
-    assert sorted(os.listdir(os.path.join(ROOT, 'checkpoints'))) == sorted(shipped)
+    assert {f: os.path.getmtime(os.path.join(folder, f)) for f in shipped} == shipped
+    assert sorted(os.listdir(folder)) == sorted(shipped)
 
 
 def test_ship_puts_the_weights_in_checkpoints_and_says_when_it_replaced_a_file(runs, tmp_path, monkeypatch):
@@ -437,7 +442,8 @@ def test_train_reads_its_batches_from_the_files_when_asked(runs):
     assert evals[0][1:3] != on_device[0][1:3]  # other windows: the batches came by the other path
 
 
-@pytest.mark.parametrize('preset', sorted(f for f in os.listdir(os.path.join(ROOT, 'config')) if f.startswith('train_')))
+@pytest.mark.parametrize('preset', sorted(f for f in os.listdir(os.path.join(ROOT, 'config'))
+                                          if f.startswith('train_')))
 def test_training_presets_set_only_knobs_of_the_right_types(preset):
     g = {k: getattr(train, k) for k in train._knobs}
     g['__annotations__'] = dict(train.__annotations__)
@@ -504,7 +510,8 @@ def test_train_with_ddp_on_two_processes(runs, ddp):
     assert '(1 x 2 x 16 x 32)' in stdout  # accumulation x processes x batch x block per iteration
     assert_learned(evals)  # evaluated and logged once, by process 0
     check_checkpoints(out_dir, 'unmasking', evals)
-    _, single, _ = runs.trained('unmasking', '--training_type=unmasking')  # one process, one micro-batch of the same size
+    # one process, one micro-batch of the same size
+    _, single, _ = runs.trained('unmasking', '--training_type=unmasking')
     assert evals[0][1:3] == single[0][1:3]  # the same initial weights and evaluation batches
     assert evals[-1] != single[-1]  # but twice the data per step
 
@@ -562,7 +569,8 @@ def test_train_ddp_exits_cleanly_while_gloo_still_frees_the_last_all_reduce(data
 # train.py: bad input is one line, no traceback
 
 @pytest.mark.parametrize('args, fragments', [
-    (['--training_type=diffusion'], ["unknown training_type 'diffusion'", 'unmasking, remasking, fill_and_judge, autoregressive']),
+    (['--training_type=diffusion'], ["unknown training_type 'diffusion'",
+                                      'unmasking, remasking, fill_and_judge, autoregressive']),
     (['--remasking_corruption=model'], ['unknown knob --remasking_corruption', 'did you mean']),
     (['--data_dir=nowhere'], ['nowhere/meta.json not found', 'prepare.py']),
     (['--training_type=remasking', '--remasking_target=loo', '--unmasking_checkpoint=nowhere/nope.pt'],
@@ -573,7 +581,8 @@ def test_train_ddp_exits_cleanly_while_gloo_still_frees_the_last_all_reduce(data
     (['--dtype=float8'], ["unknown dtype 'float8'"]),
     (['--loss_weighting=elbo'], ["unknown loss_weighting 'elbo'", 'token, sequence']),
     (['--max_iters=1.5'], ['--max_iters expects int']),
-    (['--training_type=remasking', '--remasking_target=energy'], ["unknown remasking_target 'energy'", 'corrupted, loo']),
+    (['--training_type=remasking', '--remasking_target=energy'],
+     ["unknown remasking_target 'energy'", 'corrupted, loo']),
     (['--judge_target=energy'], ["unknown judge_target 'energy'", 'reread, own_fill']),
     (['--pool_size=0'], ['pool_size must be an integer of at least 1, got 0']),
     (['--loo_reread=0'], ['loo_reread must lie in (0, 1], got 0']),

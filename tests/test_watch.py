@@ -18,9 +18,9 @@ import threading
 import pytest
 import torch
 
-from conftest import assert_error_line, tiny_checkpoint
 import sample  # noqa: E402
 import watch  # noqa: E402
+from conftest import assert_error_line, tiny_checkpoint
 
 CHARS = list("\n !,.?abcdefghijklmnopqrstuvwxyz")
 SEP = '---------------\n'
@@ -237,8 +237,11 @@ def test_live_redraws_in_place_on_a_terminal_only(sample_main, monkeypatch):
     # not a terminal (captured): live=True adds nothing
     code, out, err = sample_main(*args, '--live=True')
     assert code == 0 and out == plain_out and '\x1b' not in err and 'iter   1/6' in err
-    strip = lambda e: re.sub(r'[\d.]+s\b|[\d,]+ tokens/s', '', e)
-    assert strip(err) == strip(plain_err)
+    assert strip_timings(err) == strip_timings(plain_err)
+
+
+def strip_timings(err):
+    return re.sub(r'[\d.]+s\b|[\d,]+ tokens/s', '', err)
 
 
 def test_live_frames_are_plain_text_of_the_steps(sample_main, workdir, tmp_path):

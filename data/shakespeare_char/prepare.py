@@ -2,8 +2,8 @@
 Prepare a character-level corpus: train.bin and val.bin (uint16 token ids, as in nanoGPT) and
 meta.json (the vocabulary, the source, and which works went to which split).
 
-    $ python data/shakespeare_char/prepare.py               # Shakespeare's complete works -> data/shakespeare_char/
-    $ python data/shakespeare_char/prepare.py my_text.txt   # any UTF-8 text -> data/my_text/; its last 10% is validation
+    $ python data/shakespeare_char/prepare.py              # Shakespeare's works -> data/shakespeare_char/
+    $ python data/shakespeare_char/prepare.py my_text.txt  # any UTF-8 text -> data/my_text/ (its last 10%: val)
     $ python data/shakespeare_char/prepare.py my_text.txt --out_dir=/tmp/x
 
 It never replaces another data set: a folder that already holds one made from another source is
@@ -169,7 +169,8 @@ def main():
             die(f"{args.text_file} is too short to split ({len(text)} characters)")
         name = os.path.basename(args.text_file)
         train_text, val_text = text[:n], text[n:]
-        train_works, val_works = [f"{name} (first {len(train_text)} characters)"], [f"{name} (last {len(val_text)} characters)"]
+        train_works = [f"{name} (first {len(train_text)} characters)"]
+        val_works = [f"{name} (last {len(val_text)} characters)"]
     else:
         works = {k: normalise(v) for k, v in read_works(fetch_sdist(os.path.join(HERE, 'cache'))).items()}
         train_works = [k for k in works if k not in VAL_WORKS]
