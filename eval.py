@@ -949,7 +949,7 @@ def run_row(row, models, tokenizer, corpus_words, bs, hardware):
     for key, values in per_sample.items():
         mean, ci = mean_ci(values)
         metrics[key] = {'mean': _finite(mean), 'ci95': _finite(ci)}
-    result = {k: row.get(k) for k in ('name', 'family', 'mode', 'remasker') + GENERATE_KEYS}
+    result = {k: row.get(k) for k in ('name', 'family', 'mode', 'unmasker', 'remasker') + GENERATE_KEYS}
     result.update({'num_samples': num_samples, 'sequence_length': sequence_length, 'metrics': metrics,
                    'seconds_per_sample': seconds / num_samples, 'hardware': hardware,
                    'first_sample': texts[0][:show_chars]})
@@ -978,7 +978,7 @@ def table(results):
     return '\n'.join(lines)
 
 
-CSV_FIELDS = ('name', 'family', 'mode', 'remasker') + GENERATE_KEYS + ('num_samples', 'sequence_length')
+CSV_FIELDS = ('name', 'family', 'mode', 'unmasker', 'remasker') + GENERATE_KEYS + ('num_samples', 'sequence_length')
 
 
 def write_csv(path, results):
@@ -989,7 +989,7 @@ def write_csv(path, results):
         writer = csv.writer(f)
         writer.writerow(header)
         for r in results:
-            values = [r[k] for k in CSV_FIELDS]
+            values = [r.get(k) for k in CSV_FIELDS]  # a knob added since an older JSON was written: empty
             values += [r['metrics'][m][s] for m in metric_names for s in ('mean', 'ci95')]
             writer.writerow(values + [r['seconds_per_sample'], r['hardware']])
 

@@ -1,6 +1,7 @@
-# Round 9 on the 2-core CPU (32 texts of 512, float32): the rows whose defaults changed after the last
-# H200 run (correction_by='margin' everywhere), and the guide's example 3 as it is written (512 characters).
-# $ python eval.py experiments/round9_cpu.py --out_json=out/round9_cpu.json
+# The guide's modes on the 2-core CPU (32 texts of 512, float32; 2026-12-01, 18053cd): the rows whose
+# defaults changed after the H200 run of b20cbf2 (correction_by='margin' everywhere), and the guide's
+# example 3 as it is written (512 characters).
+# $ python eval.py experiments/guide_modes_cpu.py --out_json=out/guide_modes_cpu.json
 num_samples = 32
 sequence_length = 512
 batch_size = 8

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Round 10 (issues 18 and 21), one call on one H200 with the shipped set: the long-text benchmark
+# One call on one H200 with the shipped set (2026-12-02, 58a72a1): the long-text benchmark
 # (64 texts of 4096 characters at contexts 128-768: the default mode, self-correction and plain
-# fill_once_confidence), then README's threshold, temperature and iteration sweeps again with the
+# fill_once_confidence), then the threshold, temperature and iteration sweeps again with the
 # shipped PRISM remasker (config/eval_*sweep.py). Each step has a time limit so that the steps before
 # a slow one come back. Plots are drawn afterwards: python experiments/draw.py (see experiments/README.md).
-# $ OUT=out/round10 bash experiments/round10.sh
+# $ OUT=out/long bash experiments/long_text_and_sweeps.sh
 set -u
-OUT=${OUT:-out/round10}
+OUT=${OUT:-out/long}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 rows="name=python sample.py,mode=schedule,remasker=ckpt_remasking_prism.pt;name=self-correction,mode=fill_once_confidence,diffusion_iterations=59"

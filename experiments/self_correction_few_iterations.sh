@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Round 10, second call (one H200): after the default of correction_passes became none below 20
-# iterations (sample.CORRECTION_MIN_ITERATIONS), README's iteration sweep again with 15 among the
+# One call on one H200 (2026-12-02, 58a72a1): after the default of correction_passes became none below
+# 20 iterations (sample.CORRECTION_MIN_ITERATIONS), the iteration sweep again with 15 among the
 # points, and the rows around the boundary: fill_once_confidence and schedule mode (PRISM) at 10,
 # 15 and 20 iterations with and without a third of them correcting.
-# $ OUT=out/round10 bash experiments/round10_small_t.sh
+# $ OUT=out/short bash experiments/self_correction_few_iterations.sh
 set -u
-OUT=${OUT:-out/round10}
+OUT=${OUT:-out/short}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 F=mode=fill_once_confidence S=mode=schedule,remasker=ckpt_remasking_prism.pt

@@ -1,4 +1,4 @@
-"""A probe (issue 12): can the unmasking model judge the tokens it reads, in the pass in which it fills
+"""A probe (2026-11-28): can the unmasking model judge the tokens it reads, in the pass in which it fills
 others? Its outputs at unmasked positions were never trained. On 16 held-out windows of 1024
 characters, a share of positions is re-filled by its own one-pass samples (train.corrupt_model),
 others stay [MASK], and 1 - P(token) at the unmasked positions is scored as a detector of the

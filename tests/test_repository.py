@@ -115,7 +115,7 @@ def eval_config_files():
 def test_every_experiment_is_listed_and_every_listed_one_exists():
     table = script_table()
     unlisted = [f for f in experiment_scripts() if f not in table]
-    assert not unlisted, f"experiments/README.md's script table does not name experiments/{', experiments/'.join(unlisted)}"
+    assert not unlisted, f"experiments/README.md's script table does not name {', '.join(unlisted)}"
     listed = [name for row in table.splitlines()[2:]
               for name in re.findall(r'`([^`]+)`', row.split('|')[1])]
     assert listed, "experiments/README.md's script table lists no script"
