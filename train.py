@@ -306,8 +306,13 @@ def fill_and_judge_loss(logits, x, y, w, task, weighting, judge_weight):
     visible tokens with a target (soft where w says)."""
     at_mask = x == task.mask_token_id
     fills = torch.where(at_mask, y, -1)
-    has = (fills != -1).any(dim=1)
-    filling = LOSSES[weighting](logits[has], fills[has]) if has.any() else logits.sum() * 0
+    if weighting == 'token':
+        filling = token_mean_loss(logits, fills)
+    else:  # each sequence's mean over its [MASK]s, then the mean over the sequences that have one (no sync)
+        nll = F.cross_entropy(logits.float().transpose(1, 2), fills, ignore_index=-1, reduction='none')  # (B, T)
+        count = (fills != -1).sum(dim=1)
+        has = (count > 0).float()
+        filling = (nll.sum(dim=1) / count.clamp(min=1) * has).sum() / has.sum().clamp(min=1)
     judging = token_mean_loss(logits, torch.where(at_mask, -1, y), w, task.wrong_token_id)
     return filling + judge_weight * judging, filling, judging
 
