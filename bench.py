@@ -29,8 +29,8 @@ from model import DTYPES, GPT, GPTConfig, device_name, matmul_peak, save_checkpo
 # -----------------------------------------------------------------------------
 workload = 'shipped'  # 'shipped': the checkpoints below | 'gpt2': a GPT-2-small-sized pair, random weights
 out_dir = 'checkpoints'  # where the shipped checkpoints are
-checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model
-remasking_checkpoint_name = 'ckpt_remasking_prism.pt'  # the remasking model of the modes that use one
+checkpoint_name = 'ckpt_fill_and_judge.pt'  # the unmasking model (sample.py's default)
+remasking_checkpoint_name = 'ckpt_fill_and_judge.pt'  # the remasking model of the modes that use one
 device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu' | 'cuda' | 'cuda:N'
 dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # 'float32' | 'bfloat16' | 'float16'
 seed = 1337  # run k is seeded with (seed, k)

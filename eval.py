@@ -85,14 +85,16 @@ import train
 from configurator import configure, knobs, parse_literal, run_main
 from model import build_tokenizer, device_name, synchronize, token_probability, wrong_probability
 
-# The default quality rows. The field's baselines first, plain (no self-correction): fill-once (each
-# [MASK] filled once and kept, MDLM's sampler) and its low-confidence variant (LLaDA's rule, which keeps
-# the most confident: at selection temperature 0 literally, else drawn as the defaults draw). 59
-# passes cost what the 30-iteration remasker rows do (30 unmasker + 29 remasker passes), so they
-# compare at equal compute; the 30-pass rows at equal fills. Then every mode at the defaults
-# (self-correction included), without it, and by the guide's literal rule (sample.GUIDE_RULE).
+# The default quality rows. The field's baselines first, plain (no self-correction), by the unmasking
+# model alone (checkpoint_name): fill-once (each [MASK] filled once and kept, MDLM's sampler) and its
+# low-confidence variant (LLaDA's rule, which keeps the most confident: at selection temperature 0
+# literally, else drawn as the defaults draw), at 30 and 59 passes, and self-correction. Then what
+# sample.py writes: the guide's modes by the model that fills and judges (_ONE: one pass an iteration,
+# so 30 iterations cost 30 passes and 59 cost 59), the guide's examples with the naive remasker (two
+# passes an iteration), and the guide's literal rule (sample.GUIDE_RULE).
 _NAIVE = 'ckpt_remasking_naive_4400.pt'
-_PRISM = 'ckpt_remasking_prism.pt'
+_FJ = 'ckpt_fill_and_judge.pt'
+_ONE = f'unmasker={_FJ},remasker={_FJ}'
 _GUIDE = ','.join(f'{k}={v!r}' for k, v in sample.GUIDE_RULE.items())
 _PLAIN = 'correction_passes=0'
 _DEFAULT_ROWS = ';'.join([
@@ -103,52 +105,45 @@ _DEFAULT_ROWS = ';'.join([
     f'name=fill-once-conf-59 LLaDA,mode=fill_once_confidence,diffusion_iterations=59,selection_temperature=0.0,'
     f'{_PLAIN}',
     f'name=fill-once-conf-59,mode=fill_once_confidence,diffusion_iterations=59,{_PLAIN}',
+    'name=self-correction-30,mode=fill_once_confidence,diffusion_iterations=30,correction_passes=10',
     'name=self-correction-59,mode=fill_once_confidence,diffusion_iterations=59',
-    f'name=prism-correction-59,mode=fill_once_confidence,diffusion_iterations=49,correction_passes=10,'
-    f'correction_by=remasker,remasker={_PRISM}',
     'name=confidence-59,mode=confidence,diffusion_iterations=59',
-    'name=random-30,mode=random,diffusion_iterations=30',
-    'name=random-59,mode=random,diffusion_iterations=59',
-    f'name=schedule-prism,mode=schedule,remasker={_PRISM}',
-    f'name=schedule-prism by-remasker,mode=schedule,remasker={_PRISM},correction_by=remasker',
-    f'name=mixed-prism,mode=mixed,remasker={_PRISM}',
-    f'name=mixed-prism by-remasker,mode=mixed,remasker={_PRISM},correction_by=remasker',
-    f'name=schedule-prism plain,mode=schedule,remasker={_PRISM},{_PLAIN}',
-    f'name=schedule-naive,mode=schedule,remasker={_NAIVE}',
-    f'name=mixed-naive,mode=mixed,remasker={_NAIVE}',
-    f'name=threshold-naive ex1,mode=threshold,threshold=0.005,diffusion_iterations=100,remasker={_NAIVE}',
-    f'name=threshold-prism ex1,mode=threshold,threshold=0.005,diffusion_iterations=100,remasker={_PRISM}',
-    f'name=guide random-30,mode=random,diffusion_iterations=30,{_GUIDE}',
-    f'name=guide random-59,mode=random,diffusion_iterations=59,{_GUIDE}',
-    f'name=guide confidence-59,mode=confidence,diffusion_iterations=59,{_GUIDE}',
-    f'name=guide schedule-naive,mode=schedule,remasker={_NAIVE},{_GUIDE}',
-    f'name=guide mixed-naive,mode=mixed,remasker={_NAIVE},{_GUIDE}',
-    f'name=guide schedule-prism,mode=schedule,remasker={_PRISM},{_GUIDE}',
-    f'name=guide mixed-prism,mode=mixed,remasker={_PRISM},{_GUIDE}',
+    f'name=random-30,mode=random,diffusion_iterations=30,unmasker={_FJ}',
+    f'name=random-59,mode=random,diffusion_iterations=59,unmasker={_FJ}',
+    f'name=schedule-30 (python sample.py),mode=schedule,{_ONE}',
+    f'name=schedule-59,mode=schedule,diffusion_iterations=59,{_ONE}',
+    f'name=mixed-30,mode=mixed,{_ONE}',
+    f'name=mixed-59,mode=mixed,diffusion_iterations=59,{_ONE}',
+    f'name=schedule-30 plain,mode=schedule,{_ONE},{_PLAIN}',
+    f'name=threshold ex1,mode=threshold,threshold=0.005,diffusion_iterations=100,{_ONE}',
+    f'name=schedule-naive,mode=schedule,unmasker={_FJ},remasker={_NAIVE}',
+    f'name=mixed-naive (example 2),mode=mixed,unmasker={_FJ},remasker={_NAIVE}',
+    f'name=threshold-naive (example 1),mode=threshold,threshold=0.005,diffusion_iterations=100,unmasker={_FJ},'
+    f'remasker={_NAIVE}',
+    f'name=guide random-30,mode=random,diffusion_iterations=30,unmasker={_FJ},{_GUIDE}',
+    f'name=guide schedule-30,mode=schedule,{_ONE},{_GUIDE}',
+    f'name=guide mixed-30,mode=mixed,{_ONE},{_GUIDE}',
+    f'name=guide mixed-naive,mode=mixed,unmasker={_FJ},remasker={_NAIVE},{_GUIDE}',
 ])
 
 # The default infill rows: the original spans, the unmasker alone (plain and self-correcting), and the guide's modes.
 _INFILL_ROWS = ';'.join([
     'name=original,mode=validation',
-    f'name=fill-once-30,mode=fill_once,diffusion_iterations=30,{_PLAIN}',
     f'name=fill-once-59,mode=fill_once,diffusion_iterations=59,{_PLAIN}',
     f'name=fill-once-conf-59,mode=fill_once_confidence,diffusion_iterations=59,{_PLAIN}',
     'name=self-correction-59,mode=fill_once_confidence,diffusion_iterations=59',
-    f'name=prism-correction-59,mode=fill_once_confidence,diffusion_iterations=49,correction_passes=10,'
-    f'correction_by=remasker,remasker={_PRISM}',
-    'name=random-30,mode=random,diffusion_iterations=30',
-    f'name=guide random-30,mode=random,diffusion_iterations=30,{_GUIDE}',
-    f'name=mixed-prism,mode=mixed,remasker={_PRISM}',
-    f'name=mixed-naive,mode=mixed,remasker={_NAIVE}',
-    f'name=guide mixed-naive,mode=mixed,remasker={_NAIVE},{_GUIDE}',
+    f'name=schedule-30 (python sample.py),mode=schedule,{_ONE}',
+    f'name=mixed-30,mode=mixed,{_ONE}',
+    f'name=mixed-naive,mode=mixed,unmasker={_FJ},remasker={_NAIVE}',
+    f'name=guide mixed-naive,mode=mixed,unmasker={_FJ},remasker={_NAIVE},{_GUIDE}',
 ])
 
 # The long benchmark's rows: python sample.py's defaults, and self-correction (fill_once_confidence's defaults).
-_LONG_ROWS = f'name=python sample.py,mode=schedule,remasker={_PRISM};' \
+_LONG_ROWS = f'name=python sample.py,mode=schedule,{_ONE};' \
     'name=self-correction,mode=fill_once_confidence,diffusion_iterations=59'
 
 # The remasker benchmark's sampler texts: what `python sample.py` writes, and the best mode without a remasker.
-_SAMPLER_ROWS = f'name=python sample.py,mode=schedule,remasker={sample.remasking_checkpoint_name};' \
+_SAMPLER_ROWS = f'name=python sample.py,mode=schedule,{_ONE};' \
     'name=fill_once_confidence,mode=fill_once_confidence,diffusion_iterations=59'
 
 # -----------------------------------------------------------------------------
@@ -182,7 +177,7 @@ span_lengths = '8,32,128'  # comma-separated lengths of the hidden spans, in tok
 # likelihood and remasker
 num_sequences: int | None = None  # validation windows; None: all that tile val.bin, the remasker's 16
 mask_ratios = 8  # likelihood: mask ratios t per window, one in each of as many equal slices of (0, 1]
-remaskers = 'ckpt_remasking_naive_4400.pt,ckpt_remasking_prism.pt'  # comma-separated remasking checkpoints
+remaskers = 'ckpt_remasking_naive_4400.pt,ckpt_fill_and_judge.pt'  # comma-separated remasking checkpoints
 sampler_rows = _SAMPLER_ROWS  # remasker: rows (as for quality) whose texts the scores tell from real text
 reread_share = 0.15  # remasker: the share of positions the unmasker's re-reading masks at a time
 thresholds = '0.003,0.005,0.01,0.05,0.5'  # P([WRONG]) thresholds to report (comma-separated)

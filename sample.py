@@ -62,8 +62,8 @@ from model import (
 # -----------------------------------------------------------------------------
 # models
 out_dir = 'checkpoints'  # folder the checkpoint names are looked up in (an existing path is used as is)
-checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model
-remasking_checkpoint_name: str | None = 'ckpt_remasking_prism.pt'  # the remasking model; None: none
+checkpoint_name = 'ckpt_fill_and_judge.pt'  # the unmasking model (this one judges too)
+remasking_checkpoint_name: str | None = 'ckpt_fill_and_judge.pt'  # = checkpoint_name: one pass; None: none
 device = 'cuda' if torch.cuda.is_available() else 'cpu'  # 'cpu' | 'cuda' | 'cuda:N'
 dtype = 'bfloat16' if torch.cuda.is_available() else 'float32'  # 'float32' | 'bfloat16' | 'float16'
 compile = False  # torch.compile the models (pays off for long runs)
@@ -92,7 +92,7 @@ max_remask_kept: float | None = 0.0  # most of the text a choice re-masks from k
 correction_passes: int | None = None  # how many; None: a third from 20 iterations up; 0: off (the guide)
 correction_share = 0.01  # share of the positions to generate re-masked a correction pass
 correction_reread = 0.15  # 'margin': share of the kept tokens the unmasking model re-reads a pass
-correction_by = 'margin'  # 'margin': by re-reading | 'remasker': by P([WRONG]) (a pass, unless shared)
+correction_by: str | None = None  # 'margin' (re-reading) | 'remasker' (P([WRONG])); None: see correction_by_for
 correction_inside = False  # False: after the mode's schedule | True: inside its last iterations
 # given text (beyond the guide; never changed; FILE:path reads it from a file)
 start = ''  # a prompt at the start of every sample
@@ -114,7 +114,7 @@ SCHEDULES = ('linear', 'exponential')
 MIXED_DEFAULT_THRESHOLD = 0.01  # the guide's "moderate" threshold for mixed-mode candidates
 GUIDE_RULE = {'random_from': 'all', 'selection_temperature': 0.0, 'max_remask_kept': None,
               'correction_passes': 0}  # the guide's literal choice
-CORRECTION_BY = ('margin', 'remasker')
+CORRECTION_BY = ('margin', 'remasker')  # and None: by the remasker where it shares the fill pass, else 'margin'
 
 
 def score_name(mode):
@@ -465,6 +465,13 @@ def correction_passes_for(s, to_generate):
     return round(s.diffusion_iterations / 3)
 
 
+def correction_by_for(s, shared):
+    """s.correction_by as set, or for None: 'remasker' in the modes that read the remasking model when it
+    shares the fill's pass (its judgment of the kept tokens is then in hand: schedule, threshold and mixed
+    mode with a model that fills and judges), else 'margin' (the re-reading; no pass either)."""
+    return s.correction_by or ('remasker' if shared and s.mode in NEEDS_REMASKER else 'margin')
+
+
 def _is_number(v, low=-math.inf, high=math.inf, low_open=False):
     return isinstance(v, (int, float)) and not isinstance(v, bool) and (low < v if low_open else low <= v) and v <= high
 
@@ -504,7 +511,7 @@ def check_settings(s, *, batch_size=1, num_samples=1):
     for name, v in (('correction_share', s.correction_share), ('correction_reread', s.correction_reread)):
         if not _is_number(v, 0.0, 1.0, low_open=True):
             raise ValueError(f"{name} must be a share in (0, 1], got {v!r}")
-    if s.correction_by not in CORRECTION_BY:
+    if s.correction_by is not None and s.correction_by not in CORRECTION_BY:
         raise ValueError(f"unknown correction_by {s.correction_by!r}; choose one of {', '.join(CORRECTION_BY)}")
     if not isinstance(s.correction_inside, bool):
         raise ValueError(f"correction_inside must be True or False, got {s.correction_inside!r}")
@@ -656,7 +663,8 @@ def plan(s, unmasking_model, remasking_model, *, batch_size, base_vocab_size, fi
     if min(to_generate) < 1:
         raise ValueError("every row needs a position to generate: fixed gives every token of one")
     C = correction_passes_for(s, to_generate)
-    s = replace(s, correction_passes=C)  # the Steps say what ran
+    shared = remasking_model is not None and remasking_model is unmasking_model
+    s = replace(s, correction_passes=C, correction_by=correction_by_for(s, shared))  # the Steps say what ran
     if needs_remasker(s) and remasking_model is None:
         raise ValueError(f"{s.mode} mode needs a remasking model" if s.mode in NEEDS_REMASKER else
                          "correction_by='remasker' needs a remasking model")
@@ -676,7 +684,6 @@ def plan(s, unmasking_model, remasking_model, *, batch_size, base_vocab_size, fi
     elif s.max_remask_kept is not None and s.mode in CAPPED:
         kept_cap = _per_row([round(s.max_remask_kept * g) for g in to_generate], device)
     to_correct = _per_row([round(s.correction_share * g) for g in to_generate], device) if C else 0
-    shared = remasking_model is not None and remasking_model is unmasking_model
     fresh = s.fresh_score or ('next' if s.mode == 'threshold' else 'fill')
     p = Plan(s, B, L, T, S, C, free, to_generate, same, counts, kept_cap, to_correct, _only_new(s, kept_cap), shared,
              fresh, device)
@@ -1234,7 +1241,8 @@ def check_knobs():
                              f"appended to it as a JSON line)")
     if needs_remasker(settings) and not remasking_checkpoint_name:
         raise ValueError("correction_by='remasker' needs a remasking model: set remasking_checkpoint_name")
-    return settings
+    shared = bool(remasking_checkpoint_name) and shares_pass(checkpoint_name, remasking_checkpoint_name, out_dir)
+    return replace(settings, correction_by=correction_by_for(settings, shared))
 
 
 def viewers_for(rank, settings, u, r, tokenizer, prompt, template, bs, dev):

@@ -78,13 +78,12 @@ pad_vocab_to = 1  # round the vocabulary (characters + [MASK] + [WRONG]) up to a
 training_type = 'unmasking'  # 'unmasking' | 'remasking' | 'fill_and_judge' | 'autoregressive'
 fully_masked_fraction = 0.01  # unmasking: share of sequences masked whole, beside the uniform draw
 loss_weighting = 'token'  # 'token': the mean over masked positions | 'sequence': per sequence (NELBO)
-remasking_target = 'corrupted'  # remasking: 'corrupted' (random characters) | 'loo' (the re-reading)
 judge_target = 'reread'  # fill_and_judge: 'reread' (the re-reading) | 'own_fill' (its own wrong fills)
 judge_weight = 1.0  # fill_and_judge: the judging loss's weight beside the filling loss
-unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # the frozen unmasker of 'loo' and fill_and_judge
-loo_reread = 0.15  # 'loo', 'reread': share of the visible tokens the frozen unmasker re-reads
-pool_size = 256  # 'loo', 'reread': texts of the project's own sampler, written at the start
-pool_share = 0.5  # 'loo', 'reread': share of sequences taken from those texts (the rest: real text)
+unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'  # fill_and_judge: the frozen unmasker it learns from
+loo_reread = 0.15  # 'reread': share of the visible tokens the frozen unmasker re-reads
+pool_size = 256  # 'reread': texts of the project's own sampler, written at the start
+pool_share = 0.5  # 'reread': share of sequences taken from those texts (the rest: real text)
 # AdamW optimizer
 learning_rate = 1e-3  # peak learning rate
 max_iters = 5000  # optimizer steps in all; the run ends with an evaluation at max_iters
@@ -121,12 +120,11 @@ class Task:
     mask_token_id: int
     wrong_token_id: int
     fully_masked_fraction: float = 0.0  # unmasking
-    target: str = 'corrupted'  # remasking: one of TARGETS
     corrupt: object = None  # remasking, 'corrupted': one of CORRUPTIONS (training: 'random')
-    unmasker: object = None  # the frozen unmasking model of 'loo', fill_and_judge and the 'model' corruption
-    pool: object = None  # 'loo', 'reread': (N, >= T) long, texts of the project's own sampler (sampler_pool)
-    pool_share: float = 0.5  # 'loo', 'reread': the share of sequences that draw on the pool
-    loo_reread: float = 0.15  # 'loo', 'reread': the share of each sequence's visible tokens re-read
+    unmasker: object = None  # the frozen unmasking model of fill_and_judge and of the 'model' corruption
+    pool: object = None  # 'reread': (N, >= T) long, texts of the project's own sampler (sampler_pool)
+    pool_share: float = 0.5  # 'reread': the share of sequences that draw on the pool
+    loo_reread: float = 0.15  # 'reread': the share of each sequence's visible tokens re-read
     judge_target: str = 'reread'  # fill_and_judge: one of JUDGE_TARGETS
 
 
@@ -155,13 +153,9 @@ def unmasking_batch(chunk, generator, task):
 
 
 def remasking_batch(chunk, generator, task):
-    """A remasker's batch: the text it judges and what [WRONG] means there, by task.target (TARGETS)."""
-    return TARGETS[task.target](chunk[:, :-1], generator, task)
-
-
-def corrupted_target(clean, generator, task):
-    """Corrupt a share t of each sequence (task.corrupt); predict [WRONG] where a character changed,
-    the character itself elsewhere."""
+    """Corrupt a share t of each sequence (task.corrupt: the naive remasker's uniformly random
+    characters); predict [WRONG] where a character changed, the character itself elsewhere."""
+    clean = chunk[:, :-1]
     B, T = clean.shape
     # a count uniform on {0..T}; clean sequences (count 0) are included on purpose, since the sampler
     # needs a re-masker that flags nothing in good text
@@ -178,20 +172,6 @@ def from_pool(clean, generator, task):
 
 
 @torch.no_grad()
-def loo_target(clean, generator, task):
-    """Leave-one-out distillation (informed correctors, Zhao et al. 2024): the text is the sampler's
-    own (a share pool_share of the sequences) or real; a share loo_reread of each is masked and the
-    frozen unmasking model reads it, as self-correction re-reads; there the target is [WRONG] with
-    weight w (reread_weight) and the token itself with 1 - w. The remasker learns in one pass what the
-    re-reading knows."""
-    B, T = clean.shape
-    sampler = torch.rand(B, device=clean.device, generator=generator) < task.pool_share
-    x = torch.where(sampler[:, None], from_pool(clean, generator, task), clean)
-    read = random_positions(torch.full((B,), round(task.loo_reread * T), device=clean.device), T, generator)
-    return x, torch.where(read, x, -1), torch.where(read, reread_weight(x, read, task), 0.0)
-
-
-@torch.no_grad()
 def reread_weight(x, read, task):
     """(B, T) the [WRONG] weight of each token of x the frozen unmasking model re-reads: it reads x
     with the `read` positions masked (and x's own [MASK]s), and there w = 1 - P(token) / P(the
@@ -201,9 +181,6 @@ def reread_weight(x, read, task):
     logp = logits[..., :task.base_vocab_size].float().log_softmax(dim=-1)
     own = logp.gather(-1, x.clamp(max=task.base_vocab_size - 1)[..., None]).squeeze(-1)
     return (1 - (own - logp.max(dim=-1).values).exp()).clamp(0, 1)
-
-
-TARGETS = {'corrupted': corrupted_target, 'loo': loo_target}
 
 
 # fill_and_judge: one model fills the [MASK]s and judges the visible tokens in the same pass (sample.py
@@ -375,8 +352,7 @@ def get_lr(it):
     return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (learning_rate - min_lr)
 
 
-CHOICES = {'training_type': OBJECTIVES, 'loss_weighting': LOSSES, 'remasking_target': TARGETS,
-           'judge_target': JUDGE_TARGETS, 'dtype': DTYPES}
+CHOICES = {'training_type': OBJECTIVES, 'loss_weighting': LOSSES, 'judge_target': JUDGE_TARGETS, 'dtype': DTYPES}
 AT_LEAST_1 = ('batch_size', 'block_size', 'n_layer', 'n_head', 'n_embd', 'eval_interval', 'log_interval', 'eval_iters',
               'gradient_accumulation_steps', 'pad_vocab_to', 'pool_size')
 AT_LEAST_0 = ('max_iters', 'warmup_iters', 'lr_decay_iters')
@@ -444,22 +420,19 @@ def check_files():
 
 def uses_pool():
     """Whether this run reads texts of the project's own sampler."""
-    return training_type == 'remasking' and remasking_target == 'loo' or \
-        training_type == 'fill_and_judge' and judge_target == 'reread'
+    return training_type == 'fill_and_judge' and judge_target == 'reread'
 
 
 def needs_unmasker():
     """Whether this run reads the frozen unmasking model (and which knob asks for it)."""
     if training_type == 'fill_and_judge':
         return f"training_type='fill_and_judge' (judge_target={judge_target!r})"
-    if training_type == 'remasking' and remasking_target == 'loo':
-        return "remasking_target='loo'"
     return None
 
 
 def load_unmasker(tokenizer, mask_token_id, device):
-    """The frozen unmasking model of 'loo', fill_and_judge and the sampler's texts, checked against
-    this run's data."""
+    """The frozen unmasking model of fill_and_judge and the sampler's texts, checked against this run's
+    data."""
     try:
         unmasker, info = load_checkpoint(unmasking_checkpoint, device=device)
     except (FileNotFoundError, ValueError) as e:
@@ -580,7 +553,7 @@ def make_task(env):
     tokenizer = {'type': 'char', 'chars': chars}
     mask_token_id, wrong_token_id, vocab_size = special_token_ids(len(chars), pad_to=pad_vocab_to)
     task = Task(base_vocab_size=len(chars), mask_token_id=mask_token_id, wrong_token_id=wrong_token_id,
-                fully_masked_fraction=fully_masked_fraction, target=remasking_target, corrupt=corrupt_random,
+                fully_masked_fraction=fully_masked_fraction, corrupt=corrupt_random,
                 pool_share=pool_share, loo_reread=loo_reread, judge_target=judge_target)
     if needs_unmasker():
         unmasker = load_unmasker(tokenizer, mask_token_id, env.dev)
@@ -836,8 +809,7 @@ def main(argv):
     trainer = None
     try:
         task, tokenizer, vocab_size = make_task(env)  # 3) the data and what the objective reads
-        what = remasking_target if training_type == 'remasking' else \
-            judge_target if training_type == 'fill_and_judge' else ''
+        what = judge_target if training_type == 'fill_and_judge' else ''
         tokens = env.accumulation * env.world * batch_size * block_size
         env.log(f"{training_type}{f' ({what})' if what else ''}: {tokens:,} tokens per iteration "
                 f"({env.accumulation} x {env.world} x {batch_size} x {block_size})")

@@ -9,6 +9,6 @@ rows = ';'.join([
     'name=fill-once-59 plain,mode=fill_once,diffusion_iterations=59,correction_passes=0',
     'name=fill-once-conf-59 plain,mode=fill_once_confidence,diffusion_iterations=59,correction_passes=0',
     'name=self-correction-59,mode=fill_once_confidence,diffusion_iterations=59',
-    'name=python sample.py,mode=schedule,remasker=ckpt_remasking_prism.pt',
-    'name=mixed,mode=mixed,remasker=ckpt_remasking_prism.pt',
+    'name=python sample.py,mode=schedule,unmasker=ckpt_fill_and_judge.pt,remasker=ckpt_fill_and_judge.pt',
+    'name=mixed,mode=mixed,unmasker=ckpt_fill_and_judge.pt,remasker=ckpt_fill_and_judge.pt',
 ])

@@ -7,6 +7,8 @@ sweep = 'threshold'
 sweep_values = '0.001,0.003,0.005,0.01,0.05,0.2,0.5,0.9'
 rows = ';'.join([
     'mode=validation',
-    'name=threshold-naive,mode=threshold,threshold=0.01,diffusion_iterations=100,remasker=ckpt_remasking_naive_4400.pt',
-    'name=threshold-prism,mode=threshold,threshold=0.01,diffusion_iterations=100,remasker=ckpt_remasking_prism.pt',
+    'name=threshold-naive,mode=threshold,threshold=0.01,diffusion_iterations=100,unmasker=ckpt_fill_and_judge.pt,'
+    'remasker=ckpt_remasking_naive_4400.pt',
+    'name=threshold,mode=threshold,threshold=0.01,diffusion_iterations=100,unmasker=ckpt_fill_and_judge.pt,'
+    'remasker=ckpt_fill_and_judge.pt',
 ])

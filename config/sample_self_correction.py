@@ -4,6 +4,7 @@
 # the likeliest token at its position (correction_by='margin') is re-masked and drawn again by the
 # next pass. No remasking model: 59 passes, what the guide's 30 iterations cost with one.
 # These are the defaults of fill_once_confidence mode with 59 iterations, written out.
+checkpoint_name = 'ckpt_unmasking.pt'  # the unmasking model alone (the one that judges too: 0.03 bits worse here)
 use_fill_once = True
 use_confidence_remasking = True
 use_mixed_remasking = False

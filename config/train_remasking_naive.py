@@ -5,7 +5,6 @@
 # Architecture as in train_unmasking.py (the guide asks for the same one).
 
 training_type = 'remasking'
-remasking_target = 'corrupted'  # uniformly random characters
 out_dir = 'out/remasking_naive'
 ship_name = 'ckpt_remasking_naive_4400.pt'
 

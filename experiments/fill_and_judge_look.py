@@ -1,11 +1,12 @@
 # A first look, on one GPU, at what each full-size model that fills and judges writes (256 texts of 1024
-# a row), beside the shipped baselines at the same passes (experiments/fill_and_judge_gpu.sh runs it).
+# a row), beside the unmasker's baselines at the same passes (experiments/fill_and_judge_gpu.sh runs it).
+# On 2026-12-06 (at 811f476) it also held two rows of the PRISM remasker, which left checkpoints/ then: the
+# corrector inside the last 30 of 59 fills, and `python sample.py` of that day (RESULTS.md has them).
 # $ OUT=out/fj_gpu python eval.py experiments/fill_and_judge_look.py --out_json=out/fj_gpu/look.json
 import os as _os
 
 num_samples = 256
 _OUT = _os.environ.get('OUT', 'out/fj_gpu')
-_P = 'ckpt_remasking_prism.pt'
 _BY = 'correction_by=remasker,correction_inside=True'
 
 
@@ -26,9 +27,6 @@ rows = ';'.join([
     'name=fill-once-conf-59 plain,mode=fill_once_confidence,diffusion_iterations=59,correction_passes=0',
     'name=self-correction-59,mode=fill_once_confidence,diffusion_iterations=59',
     'name=self-correction-30,mode=fill_once_confidence,diffusion_iterations=30,correction_passes=10',
-    f'name=prism-correction inside 59+30,mode=fill_once_confidence,diffusion_iterations=59,correction_passes=30,'
-    f'{_BY},remasker={_P}',
-    f'name=python sample.py today,mode=schedule,remasker={_P}',
     *_rows('reread'),
     *_rows('own_fill'),
 ])

@@ -18,7 +18,7 @@ CKPT = os.path.join(ROOT, 'checkpoints')
 SHIPPED = {  # file -> training_type
     'ckpt_unmasking.pt': 'unmasking',
     'ckpt_remasking_naive_4400.pt': 'remasking',
-    'ckpt_remasking_prism.pt': 'remasking',
+    'ckpt_fill_and_judge.pt': 'fill_and_judge',
     'ckpt_judge.pt': 'autoregressive',
 }
 MiB = 2 ** 20
@@ -47,20 +47,21 @@ def test_shipped_checkpoint_loads_weights_only(name):
 
 @pytest.fixture(scope='module')
 def shipped():
-    u, info = load_checkpoint(os.path.join(CKPT, 'ckpt_unmasking.pt'))
-    remaskers = {}
-    for name in ('ckpt_remasking_naive_4400.pt', 'ckpt_remasking_prism.pt'):
-        r, r_info = load_checkpoint(os.path.join(CKPT, name))
-        sample.check_compatible(info, r_info)  # raises if they differ
-        remaskers[name] = r
-    return u, info, remaskers
+    models = {}
+    for name in ('ckpt_unmasking.pt', 'ckpt_remasking_naive_4400.pt', 'ckpt_fill_and_judge.pt'):
+        models[name], info = load_checkpoint(os.path.join(CKPT, name))
+        sample.check_compatible(load_checkpoint(os.path.join(CKPT, 'ckpt_unmasking.pt'))[1], info)  # raises if not
+    return models, info
 
 
-@pytest.mark.parametrize('remasker', ['ckpt_remasking_naive_4400.pt', 'ckpt_remasking_prism.pt'])
+@pytest.mark.parametrize('pair', [('ckpt_unmasking.pt', 'ckpt_remasking_naive_4400.pt'),
+                                  ('ckpt_fill_and_judge.pt', 'ckpt_remasking_naive_4400.pt'),
+                                  ('ckpt_fill_and_judge.pt', 'ckpt_fill_and_judge.pt')])  # the last: one pass
 @pytest.mark.parametrize('mode', sample.MODES)
-def test_shipped_models_generate_mask_free_text_in_every_mode(shipped, remasker, mode):
-    u, info, remaskers = shipped
-    tokens, run = sample.generate(u, remaskers[remasker], batch_size=2, sequence_length=96, mode=mode,
+def test_shipped_models_generate_mask_free_text_in_every_mode(shipped, pair, mode):
+    models, info = shipped
+    u, r = models[pair[0]], models[pair[1]]
+    tokens, run = sample.generate(u, r, batch_size=2, sequence_length=96, mode=mode,
                                   diffusion_iterations=4, threshold=0.01, base_vocab_size=info['base_vocab_size'],
                                   mask_token_id=info['mask_token_id'], wrong_token_id=info['wrong_token_id'],
                                   generator=torch.Generator().manual_seed(0))
@@ -68,6 +69,8 @@ def test_shipped_models_generate_mask_free_text_in_every_mode(shipped, remasker,
     texts = [build_tokenizer(info['tokenizer']).decode(row) for row in tokens.tolist()]
     assert all(len(t) == 96 for t in texts)
     assert 1 <= run['iterations'] <= 4
+    one_pass = u is r and mode in sample.NEEDS_REMASKER
+    assert (run['passes'] == run['fills']).all() == (one_pass or mode not in sample.NEEDS_REMASKER)
 
 
 @pytest.mark.slow
@@ -75,6 +78,7 @@ def test_the_main_job_runs_as_shipped():
     """`python sample.py` with its defaults: one 1024-character text from the shipped models."""
     res = subprocess.run([sys.executable, 'sample.py'], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
-    assert 'mode: schedule' in res.stderr and 'ckpt_remasking_prism.pt' in res.stderr
+    assert 'mode: schedule' in res.stderr
+    assert 'unmasking and remasking model: checkpoints/ckpt_fill_and_judge.pt (one pass' in res.stderr
     text, sep, rest = res.stdout.rpartition('\n---------------\n')
     assert sep and rest == '' and len(text) == 1024

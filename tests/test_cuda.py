@@ -38,6 +38,17 @@ def test_generate_on_cuda(mode, dtype):
     assert info['iterations'] == 8 or mode == 'threshold'
 
 
+@pytest.mark.parametrize('mode', ['schedule', 'threshold', 'mixed'])
+def test_one_model_that_fills_and_judges_runs_one_pass_an_iteration_and_the_fast_path_is_the_reference(mode):
+    u, _ = _models(torch.bfloat16)
+    kw = dict(batch_size=4, sequence_length=256, base_vocab_size=BASE, mask_token_id=MASK, wrong_token_id=WRONG,
+              mode=mode, diffusion_iterations=8, threshold=0.02, correction_passes=3)
+    a, info = sample.generate(u, u, generator=torch.Generator('cuda').manual_seed(1), **kw)
+    b, _ = sample.generate(u, u, generator=torch.Generator('cuda').manual_seed(1), fast=False, **kw)
+    assert torch.equal(a, b) and ((a >= 0) & (a < BASE)).all()
+    assert torch.equal(info['passes'], info['fills'])  # a shared pass counts once
+
+
 def test_compiled_models_give_valid_text():
     u, r = _models(torch.bfloat16)
     u, r = torch.compile(u), torch.compile(r)
@@ -48,7 +59,7 @@ def test_compiled_models_give_valid_text():
 
 
 def test_sample_py_on_cuda_with_shipped_checkpoints():
-    if not os.path.isfile(os.path.join(ROOT, 'checkpoints', 'ckpt_unmasking.pt')):
+    if not os.path.isfile(os.path.join(ROOT, 'checkpoints', 'ckpt_fill_and_judge.pt')):
         pytest.skip('no shipped checkpoints')
     res = subprocess.run([sys.executable, 'sample.py', '--device=cuda', '--dtype=bfloat16', '--num_samples=4',
                           '--use_mixed_remasking=True'], cwd=ROOT, capture_output=True, text=True, timeout=300)

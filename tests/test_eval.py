@@ -282,6 +282,7 @@ def tiny_models(folder):
     for name, kind, seed, extra in (('ckpt_unmasking.pt', 'unmasking', 0, {}),
                                     ('ckpt_remasking_naive_4400.pt', 'remasking', 1, {}),
                                     ('ckpt_remasking_prism.pt', 'remasking', 2, {}),
+                                    ('ckpt_fill_and_judge.pt', 'fill_and_judge', 5, {}),
                                     ('ckpt_judge.pt', 'autoregressive', 3, {'attention_type': 'causal'}),
                                     ('wide_remasker.pt', 'remasking', 4, {'n_embd': 32})):
         tiny_checkpoint(ck / name, kind, seed, CHARS, block_size=64, **extra)
@@ -399,7 +400,7 @@ def test_remasker_benchmark_runs_trains_corruptions(eval_main):
     assert result['num_sequences'] == 4  # a calibration loop once overwrote the count, and later remaskers ran short
     # each remasker is measured on the same text whatever came before it
     code, out, err = eval_main('--benchmark=remasker', '--data_dir=data', '--num_sequences=4', '--sequence_length=16',
-                               '--device=cpu', '--remaskers=ckpt_remasking_prism.pt,ckpt_remasking_naive_4400.pt')
+                               '--device=cpu', '--remaskers=ckpt_fill_and_judge.pt,ckpt_remasking_naive_4400.pt')
     swapped = last_json(out)
     assert swapped['clean'][::-1] == result['clean'] and swapped['num_sequences'] == 4
     for r in result['results']:

@@ -11,7 +11,7 @@ The rules:
 - Inside each experiments/ script:
   - a checkpoint file name (`ckpt_<...>.pt`) is a file in checkpoints/, or a name that an experiments/
     script writes itself: the value given to `ship_name`, `ship_ckpt_name` or `ckpt_name` (as
-    `--key=value` or `key = 'value'`). Placeholders in a name (shell `$x`, `${x}`, Python `{x}`) match
+    `--key=value` or `key = 'value'`, in the script or in a training preset it runs). Placeholders in a name (shell `$x`, `${x}`, Python `{x}`) match
     anything, so `ckpt_fj_$target.pt` written covers `ckpt_fj_reread.pt` read;
   - a preset path `config/<name>.py` exists (a `*` or a placeholder in it must match at least one);
   - every `--key=value` after `sample.py`, `train.py` or `eval.py` on one command line (a shell
@@ -60,11 +60,13 @@ def placeholders_to_glob(name):
 
 
 def written_checkpoints():
-    """Globs of the checkpoint names that experiments/ scripts write themselves."""
+    """Globs of the checkpoint names that experiments/ scripts write themselves, directly or by a training
+    preset they run (the preset's ship_name)."""
     out = set()
-    for script in experiment_scripts():
-        for value in re.findall(r'\b(?:ship_name|ship_ckpt_name|ckpt_name)\s*=\s*["\']?([^\s"\',)]+)',
-                                read('experiments', script)):
+    texts = [read('experiments', script) for script in experiment_scripts()]
+    presets = {p for text in texts for p in re.findall(r'\btrain\.py\s+(config/\w+\.py)', text)}
+    for text in texts + [read(*p.split('/')) for p in sorted(presets) if os.path.isfile(os.path.join(ROOT, p))]:
+        for value in re.findall(r'\b(?:ship_name|ship_ckpt_name|ckpt_name)\s*=\s*["\']?([^\s"\',)]+)', text):
             out.add(placeholders_to_glob(os.path.basename(value)))
     return out
 

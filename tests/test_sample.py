@@ -869,7 +869,8 @@ def workdir(tmp_path_factory):
     ck.mkdir()
     _tiny(ck / 'ckpt_unmasking.pt', 'unmasking', 0)
     _tiny(ck / 'ckpt_remasking_naive_4400.pt', 'remasking', 1)
-    _tiny(ck / 'ckpt_remasking_prism.pt', 'remasking', 7)
+    _tiny(ck / 'ckpt_fill_and_judge.pt', 'fill_and_judge', 7)  # sample.py's default: both models, one pass
+    _tiny(ck / 'ckpt_remasking_prism.pt', 'remasking', 8)  # a remasker of its own, two passes
     _tiny(ck / 'my_model.pt', 'unmasking', 2)
     _tiny(ck / 'wide_remasker.pt', 'remasking', 3, n_embd=32)
     _tiny(ck / 'short_remasker.pt', 'remasking', 4, block_size=512)
@@ -935,7 +936,6 @@ PRESETS = {  # config/ preset -> (mode, iterations run at most, sequence length)
     'sample_fill_once.py': ('fill_once', 59, 1024),
     'sample_fill_once_confidence.py': ('fill_once_confidence', 59, 1024),
     'sample_self_correction.py': ('fill_once_confidence', 59, 1024),
-    'sample_prism_correction.py': ('fill_once_confidence', 49, 1024),
     'sample_guide_rule.py': ('schedule', 30, 1024),  # the defaults' mode, by the guide's literal rule
 }
 
@@ -1124,7 +1124,8 @@ def test_prompts_and_templates_with_a_bpe_tokenizer(bpe_workdir, run_script):
     assert sample.given_tokens(tok, 99, infill='the {2} {{x}}') == \
         enc.encode_ordinary('the ') + [-1, -1] + enc.encode_ordinary(' {x}')  # each piece on its own
     code, out, err = run_script('sample.py', '--infill=the {3} the {} {{the}}', '--sequence_length=20',
-                                '--use_fill_once=True', '--diffusion_iterations=4', cwd=folder)
+                                '--use_fill_once=True', '--diffusion_iterations=4',
+                                '--checkpoint_name=ckpt_unmasking.pt', cwd=folder)
     assert code == 0, err
     assert 'template: ' in err and 'tokens given, ' in err
     (text,) = texts(out)

@@ -281,7 +281,13 @@ def test_correction_by_the_remasker_takes_the_kept_tokens_it_finds_most_wrong_at
 def test_self_correction_is_on_by_default_for_a_third_of_the_iterations_and_the_guide_rule_turns_it_off():
     for T, C in ((30, 10), (59, 20), (20, 7), (19, 0), (2, 0), (1, 0)):  # none below 20 iterations
         s = sample.sampling(mode='fill_once', diffusion_iterations=T)
-        assert (sample.correction_passes_for(s, [1024]), s.correction_by) == (C, 'margin')
+        assert sample.correction_passes_for(s, [1024]) == C and s.correction_by is None
+    # by the re-reading, but by the remasker's judgment where the mode reads a remasker that shares the pass
+    for mode, shared, by in (('fill_once', True, 'margin'), ('schedule', False, 'margin'),
+                             ('schedule', True, 'remasker'), ('mixed', True, 'remasker'),
+                             ('threshold', True, 'remasker'), ('random', True, 'margin')):
+        assert sample.correction_by_for(sample.sampling(mode=mode, threshold=0.5), shared) == by, (mode, shared)
+    assert sample.correction_by_for(sample.sampling(mode='schedule', correction_by='margin'), True) == 'margin'
     s = sample.sampling(mode='fill_once', diffusion_iterations=30)
     assert sample.correction_passes_for(s, [50, 49]) == 0  # 1% of 49 rounds to 0: no token to correct a pass
     assert sample.correction_passes_for(replace(s, correction_passes=4), [8]) == 4  # as set, even so
@@ -320,3 +326,63 @@ def test_self_correction_in_threshold_mode_counts_each_running_rows_own_share():
                 assert int(a.corrected[row].sum()) == min(round(0.2 * G), int(a.reread[row].sum()))
                 corrected_rows += 1
     assert corrected_rows > B
+
+
+# -----------------------------------------------------------------------------
+# one model that fills and judges: its P([WRONG]) rides on the fill's pass
+
+class FillJudge(torch.nn.Module):
+    """A model that fills and judges: at a [MASK] token 0 with P = 1 - p_fresh and token 1 with p_fresh; at a
+    token it reads, [WRONG] with P = p_seen and token 0 with the rest. Records its inputs."""
+
+    def __init__(self, p_seen, p_fresh=0.3):
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+        self.p_seen, self.p_fresh, self.inputs = torch.as_tensor(p_seen, dtype=torch.float32), p_fresh, []
+
+    def forward(self, idx):
+        self.inputs.append(idx.clone())
+        logits = torch.full((*idx.shape, V), -math.inf)
+        logits[..., 0] = math.log(1 - self.p_fresh)
+        logits[..., 1] = math.log(self.p_fresh)
+        seen = idx != MASK
+        p = self.p_seen.expand(idx.shape)  # at a seen token: P([WRONG]) = p, the rest on token 0
+        logits[..., 0] = torch.where(seen, (1 - p).clamp_min(1e-30).log(), logits[..., 0])
+        logits[..., 1] = torch.where(seen, -math.inf, logits[..., 1])
+        logits[..., WRONG] = torch.where(seen, p.clamp_min(1e-30).log(), -math.inf)
+        return logits, None
+
+
+@pytest.mark.parametrize('mode', ['schedule', 'mixed', 'threshold'])
+def test_a_shared_model_runs_one_pass_an_iteration_and_judges_by_what_it_saw(mode):
+    B, L, T = 2, 20, 6
+    p = torch.rand(B, L, generator=torch.Generator().manual_seed(0))
+    m = FillJudge(p)
+    steps, _ = stream(mode, unmasker=m, remasker=m, B=B, L=L, T=T, threshold=0.5, **RULES['defaults'])
+    info = steps[-1].info
+    assert len(m.inputs) == len(steps) and torch.equal(info['passes'], info['fills'])  # one pass, counted once
+    for step, seen in zip(steps, m.inputs):
+        if step.last or not step.ran.any():
+            continue
+        visible = seen != MASK
+        if mode != 'threshold':  # a token the pass just filled: 1 - P(that token) ('fill'): 0.3 for 0, 0.7 for 1
+            drawn = torch.where(step.tokens == 0, 0.3, 0.7)
+            assert torch.allclose(step.score[~visible], drawn[~visible])
+        else:  # 'next': not judged yet
+            assert (step.score[~visible] == 0).all()
+        assert torch.allclose(step.score[visible], p[visible])  # a token it read: its P([WRONG]) from that pass
+
+
+def test_threshold_mode_by_a_shared_model_converges_only_after_a_pass_that_saw_every_token():
+    m = FillJudge(torch.zeros(1, 10))  # nothing it reads is wrong
+    steps, _ = stream('threshold', unmasker=m, remasker=m, B=1, L=10, T=6, threshold=0.5)
+    assert [s.converged.tolist() for s in steps] == [[False], [True]]  # the first pass filled all, the second saw all
+    assert steps[-1].info['converged_at'].tolist() == [2] and not (m.inputs[1] == MASK).any()
+    # scored by their fill's 1 - P(token) instead: a draft nobody read converges at once when that is low,
+    # and never when it is high (every fresh token is re-masked and drawn again)
+    steps, _ = stream('threshold', unmasker=m, remasker=m, B=1, L=10, T=6, threshold=0.4, fresh_score='fill',
+                      temperature=0.0)  # token 0 everywhere, 1 - P = 0.3
+    assert steps[-1].info['converged_at'].tolist() == [1]
+    m = FillJudge(torch.zeros(1, 10), p_fresh=0.5)  # 1 - P = 0.5 whatever it draws
+    steps, _ = stream('threshold', unmasker=m, remasker=m, B=1, L=10, T=6, threshold=0.4, fresh_score='fill')
+    assert steps[-1].info['iterations'] == 6 and steps[-1].info['converged_at'].tolist() == [-1]

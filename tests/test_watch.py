@@ -36,7 +36,7 @@ def workdir(tmp_path_factory):
     d = tmp_path_factory.mktemp('watch')
     (d / 'checkpoints').mkdir()
     tiny_checkpoint(d / 'checkpoints' / 'ckpt_unmasking.pt', 'unmasking', 0, CHARS)
-    tiny_checkpoint(d / 'checkpoints' / 'ckpt_remasking_prism.pt', 'remasking', 7, CHARS)
+    tiny_checkpoint(d / 'checkpoints' / 'ckpt_fill_and_judge.pt', 'fill_and_judge', 7, CHARS)  # the default
     return d
 
 
@@ -300,8 +300,8 @@ def test_replay_page_is_self_contained_and_holds_every_setting(sample_main, tmp_
     meta = data['meta']
     assert set(meta['settings']) == {f.name for f in dataclasses.fields(sample.Sampling)}
     assert meta['settings']['mode'] == 'schedule' and meta['seed'] == 5 and meta['start'] == 'to be'
-    assert meta['checkpoint_name'].endswith('ckpt_unmasking.pt')
-    assert meta['remasking_checkpoint_name'].endswith('ckpt_remasking_prism.pt')
+    assert meta['checkpoint_name'].endswith('ckpt_fill_and_judge.pt')
+    assert meta['remasking_checkpoint_name'].endswith('ckpt_fill_and_judge.pt')
     for name in ('correction_passes', 'selection_temperature', 'remasking_checkpoint_name', 'seed'):
         assert f'<th>{name}</th>' in text  # shown at the top
     assert data['placeholders'] == {'m': '·', 'c': '×'}
