@@ -374,6 +374,37 @@ def detection_row(name, real, generated, ths):
 
 
 @torch.no_grad()
+def detect_samplers(generators, judged, models, unmasker, u, real, ths, bs, n):
+    """How well each remasker's P([WRONG]) and the unmasker's re-reading tell each sampler's texts from
+    the held-out text real: a list of detection_row dicts (printed as they come)."""
+    if not generators:
+        return []
+    g = torch.Generator(device=device).manual_seed(seed)
+    scorers = {f'{name} P([WRONG])': (lambda x, m=model: torch.cat([
+        sample.judge(m, x[i:i + bs], wrong_token_id=u['wrong_token_id']) for i in range(0, x.size(0), bs)]))
+        for name, model in judged.items()}
+    scorers[f'unmasker re-read 1 - P(token), {reread_share:.0%} masked at a time'] = lambda x: reread_scores(
+        unmasker, x, reread_share, u['mask_token_id'], u['base_vocab_size'], g, bs)
+    real_scores = {name: score(real) for name, score in scorers.items()}
+    print(f"\nthe sampler's finished texts against held-out text ({n} each): how well each score tells them "
+          f"apart (AUROC: 0.5 = not at all), and the share of real characters above each threshold")
+    detection = []
+    for row in generators:
+        remasker = models[row['remasker']] if row['remasker'] else None
+        filler = remasker if row.get('unmasker') and row['unmasker'] == row['remasker'] else unmasker  # one pass
+        texts, _, _, _ = generate_row(row, filler, remasker, u, bs, n)
+        print(f"  {row['name']}:")
+        print(f"    {'score':<58} {'real':>6} {'generated':>9} {'AUROC/text':>10} {'AUROC/char':>10}  "
+              f"real chars above {', '.join(map(str, ths))}")
+        for name, score in scorers.items():
+            d = {'sampler': row['name'], **detection_row(name, real_scores[name], score(texts), ths)}
+            detection.append(d)
+            above = ' '.join(f"{v:.0%}" for v in d['real_above'].values())
+            print(f"    {name:<58} {d['mean_real']:6.3f} {d['mean_generated']:9.3f} {d['auroc_text']:10.2f} "
+                  f"{d['auroc_char']:10.2f}  {above}")
+    return detection
+
+
 def run_remasker():
     bs = batch_size if batch_size is not None else DEFAULT_BATCH_SIZE['remasker']
     n = num_sequences if num_sequences is not None else REMASKER_SEQUENCES
@@ -396,30 +427,7 @@ def run_remasker():
     chunks = validation_tokens(u['base_vocab_size'], n, sequence_length + 1)
     hardware = device_name(device)
     print(f"remasker diagnostics on {n} x {sequence_length} validation characters ({hardware})")
-    detection = []
-    if generators:
-        real = chunks[:, :-1]
-        g = torch.Generator(device=device).manual_seed(seed)
-        scorers = {f'{name} P([WRONG])': (lambda x, m=model: torch.cat([
-            sample.judge(m, x[i:i + bs], wrong_token_id=u['wrong_token_id']) for i in range(0, x.size(0), bs)]))
-            for name, model in judged.items()}
-        scorers[f'unmasker re-read 1 - P(token), {reread_share:.0%} masked at a time'] = lambda x: reread_scores(
-            unmasker, x, reread_share, u['mask_token_id'], u['base_vocab_size'], g, bs)
-        real_scores = {name: score(real) for name, score in scorers.items()}
-        print(f"\nthe sampler's finished texts against held-out text ({n} each): how well each score tells them "
-              f"apart (AUROC: 0.5 = not at all), and the share of real characters above each threshold")
-        for row in generators:
-            remasker = models[row['remasker']] if row['remasker'] else None
-            texts, _, _, _ = generate_row(row, unmasker, remasker, u, bs, n)
-            print(f"  {row['name']}:")
-            print(f"    {'score':<58} {'real':>6} {'generated':>9} {'AUROC/text':>10} {'AUROC/char':>10}  "
-                  f"real chars above {', '.join(map(str, ths))}")
-            for name, score in scorers.items():
-                d = {'sampler': row['name'], **detection_row(name, real_scores[name], score(texts), ths)}
-                detection.append(d)
-                above = ' '.join(f"{v:.0%}" for v in d['real_above'].values())
-                print(f"    {name:<58} {d['mean_real']:6.3f} {d['mean_generated']:9.3f} {d['auroc_text']:10.2f} "
-                      f"{d['auroc_char']:10.2f}  {above}")
+    detection = detect_samplers(generators, judged, models, unmasker, u, chunks[:, :-1], ths, bs, n)
     results, clean = [], []
     for name, remasker in judged.items():
         row = {'remasker': name, **clean_text_row(remasker, chunks[:, :-1], u['wrong_token_id'], ths, bs)}

@@ -10,6 +10,7 @@ size are stored in every checkpoint, never guessed.
 import math
 import os
 import pickle
+import re
 import time
 from dataclasses import asdict, dataclass, fields
 
@@ -489,6 +490,27 @@ def save_checkpoint(path, model, *, training_type, tokenizer, base_vocab_size, m
     os.replace(tmp, path)  # never leave a half-written checkpoint behind
 
 
+CHECKPOINT_IS = ("a checkpoint is what train.py writes: torch.save of a dict with the model's weights ('model') "
+                 "and shape ('model_args'), readable with weights_only=True")
+
+
+def _what_file(path, error):
+    """A few words on what a file torch.load could not read is."""
+    with open(path, 'rb') as f:
+        head = f.read(512)
+    if not head:
+        return "empty"
+    if head.startswith(b'PK\x03\x04'):  # a zip: torch.save's format, with something weights_only refuses
+        named = re.search(r'GLOBAL ([\w.]+)', str(error))
+        return (f"a torch.save archive of Python objects that weights_only loading refuses"
+                f"{f' ({named.group(1)})' if named else ''}, not plain data")
+    try:
+        text = head.decode('utf-8')
+        return f"text, not a checkpoint (it begins {text[:24]!r})"
+    except UnicodeDecodeError:
+        return f"binary data that is no torch.save archive (it begins {head[:8]!r})"
+
+
 def load_checkpoint(path, device='cpu', dtype=torch.float32, data_dir='data'):
     """Load a checkpoint written by save_checkpoint (or by nanoGPT-style code, with a meta.pkl).
     Returns (model in eval mode on device and dtype, info) where info holds the plain metadata."""
@@ -501,9 +523,10 @@ def load_checkpoint(path, device='cpu', dtype=torch.float32, data_dir='data'):
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        raise ValueError(f"cannot read checkpoint {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+        raise ValueError(f"cannot read checkpoint {path}: it is {_what_file(path, e)}; {CHECKPOINT_IS}") from None
     if not isinstance(ckpt, dict) or 'model' not in ckpt or 'model_args' not in ckpt:
-        raise ValueError(f"{path} is not a model checkpoint (expected a dict with 'model' and 'model_args')")
+        what = "a dict without 'model' and 'model_args'" if isinstance(ckpt, dict) else f"a {type(ckpt).__name__}"
+        raise ValueError(f"{path} is not a model checkpoint: it holds {what}; {CHECKPOINT_IS}")
     info = {k: v for k, v in ckpt.items() if k not in ('model', 'optimizer')}
     info['path'] = path
     config = info.get('config') or {}

@@ -4,36 +4,28 @@ Generate text with a masked diffusion language model and a learned re-masker.
 Every sequence starts as all [MASK]. Each iteration the unmasking GPT fills every masked position,
 then some positions are re-masked and predicted again. What gets re-masked is the mode's choice:
 
-    random     a schedule's count of positions, uniformly at random (no remasking model)
-    schedule   the schedule's count, those with the highest P([WRONG]) under the remasking GPT
+    random     a schedule's count of positions, at random (no remasking model)
+    schedule   the schedule's count with the highest P([WRONG]) under the remasking GPT
     threshold  every position with P([WRONG]) > threshold; stops once no sequence has any
     mixed      the schedule's count, threshold candidates first (by P([WRONG])), then random ones
-    confidence (beyond the guide) the schedule's count with the lowest probability under the
-               unmasking model when it was sampled (LLaDA's and MaskGIT's rule; no remasking model)
-    fill_once  (beyond the guide) the field's plain sampler (MDLM's; LLaDA's "random remasking"):
-               each [MASK] is filled once and kept, L/T positions a pass in random order; a kept
-               token is never re-drawn (no remasking model)
-    fill_once_confidence (beyond the guide) fill-once keeping the most confident of the positions just
-               filled instead of random ones (LLaDA's "low-confidence remasking"), drawn at
-               selection_temperature; the best text here at equal passes (README "Quality")
+    confidence (beyond the guide) the schedule's count the unmasking model was least sure of
+    fill_once, fill_once_confidence (beyond the guide) each [MASK] filled once and kept, L/T a pass, at
+               random (MDLM's sampler) or the most confident (LLaDA's low-confidence rule)
 
-How a mode fills its count goes beyond the guide by default, as measured (README "Quality"): the
-random part comes from the positions just filled (random_from), schedule, mixed and confidence modes
-draw in proportion to P([WRONG])^(1/selection_temperature) instead of taking the top, and re-mask
-no token kept by an earlier iteration (max_remask_kept). GUIDE_RULE (config/sample_guide_rule.py)
-gives the guide's literal rule.
+The shipped default model fills and judges: one forward pass fills the [MASK]s and gives P([WRONG])
+at the tokens it read, so the guide's modes cost one pass an iteration (judge_phase). How a mode picks
+its count goes beyond the guide where measurement said so (RESULTS.md); GUIDE_RULE
+(config/sample_guide_rule.py) gives the guide's literal rule.
 
-    $ python sample.py                                   # schedule mode, shipped checkpoints
-    $ python sample.py --use_mixed_remasking=True        # mixed mode
-    $ python sample.py config/sample_controlled_mixed.py # a preset; see config/
-    $ python sample.py config/sample_fill_once.py        # the field's baseline
-    $ python sample.py config/sample_fill_once_confidence.py  # its low-confidence variant: the best text
-    $ python sample.py --start="ROMEO." --use_fill_once=True          # after a prompt
-    $ python sample.py --infill="Creeps in this {5} pace" --use_fill_once=True  # into a template's holes
-    $ python sample.py --live=True --replay=replay.html  # watch it write (watch.py): live on stderr, a page to replay
-    $ python sample.py --help                            # every knob
+    $ python sample.py                                    # schedule mode, the shipped model
+    $ python sample.py --use_mixed_remasking=True         # mixed mode
+    $ python sample.py config/sample_controlled_mixed.py  # a preset; see config/
+    $ python sample.py --start="ROMEO." --sequence_length=300         # after a prompt
+    $ python sample.py --infill="Creeps in this {5} pace from day to day"  # into a template's holes
+    $ python sample.py --live=True --replay=replay.html   # watch it write (watch.py)
+    $ python sample.py --help                             # every knob
 
-generate() is importable and takes loaded models, so a caller can load once and generate many times.
+generate() is importable and takes loaded models: load once, generate many times.
 """
 
 import json
@@ -415,8 +407,18 @@ def resolve_mode(use_intelligent_remasking, use_mixed_remasking, remasking_confi
 @dataclass(frozen=True)
 class Sampling:
     """How generate() samples, as one record: the mode and the knobs at the top of this file that shape
-    generation, with their meanings and defaults. Sampling('mixed', threshold=0.02), or
-    dataclasses.replace(settings, temperature=0.9)."""
+    generation. Sampling('mixed', threshold=0.02), or dataclasses.replace(settings, temperature=0.9).
+
+    The schedule's count after iteration i < T-1 is round(G * r((i+1)/(T-1))) of a row's G positions
+    to generate (remask_counts); the fill-once modes keep G/T a pass instead (fill_once_counts).
+    selection_temperature t draws a ranked mode's N in proportion to score^(1/t) (ranking: Gumbel-top-k);
+    max_remask_kept caps what a choice takes from tokens kept by earlier iterations (0: only just-filled
+    ones), random_from where a random part is drawn from. Self-correction: in C = correction_passes
+    iterations (the last before the final fill; after the mode's schedule, which then runs over T - C,
+    unless correction_inside), round(correction_share * G) kept tokens are re-masked too: those furthest
+    below the likeliest token where the unmasking model re-reads a random correction_reread of them in
+    its fill pass ('margin'), or of highest P([WRONG]) ('remasker': in the shared pass it costs nothing,
+    else a remasker pass). Why each default is what it is: RESULTS.md."""
     mode: str  # one of MODES
     sequence_length: int = sequence_length
     diffusion_iterations: int = diffusion_iterations
@@ -888,73 +890,33 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
 @torch.no_grad()
 def generate(unmasking_model, remasking_model=None, settings=None, *, batch_size, base_vocab_size, mask_token_id,
              wrong_token_id, fixed=None, generator=None, log=None, watch=None, fast=True, **knobs):
-    """
-    Generate batch_size sequences of sequence_length tokens by iterative unmasking and re-masking.
+    """Generate batch_size sequences by iterative unmasking and re-masking: steps() run to its end.
     How is a Sampling record (settings), keyword knobs of the same names, or both (the knobs win);
-    unset knobs take the defaults at the top of this file. The knobs (see the module docstring):
+    unset knobs take the defaults at the top of this file (Sampling says what each does).
 
-    mode: one of MODES: 'random' | 'schedule' | 'threshold' | 'mixed' | 'confidence' | 'fill_once' |
-        'fill_once_confidence'.
-    diffusion_iterations: T; threshold mode runs at most T iterations, the others exactly T.
-    remasking_schedule, start_ratio, end_ratio: the re-mask count after iteration i < T-1 is
-        round(L * r((i+1)/(T-1))) (see remask_counts); used by every mode but threshold and the
-        fill-once modes, which keep L/T a pass (fill_once_counts) and take only their defaults.
-    threshold: P([WRONG]) threshold for threshold mode, and for mixed mode's candidates (None there:
-        MIXED_DEFAULT_THRESHOLD, as sample.py does).
-    temperature: of the unmasking model's samples (0 is greedy; see model.sample_tokens).
-    random_from: where the random part of random and mixed modes' counts is drawn from: only the
-        positions the iteration 'filled', or 'all' the generated positions (the guide's rule).
-    selection_temperature: schedule, mixed, confidence and fill_once_confidence modes choose by
-        Gumbel-top-k on log P([WRONG]) at this temperature (see ranking); 0 takes the highest
-        P([WRONG]), the guide's rule.
-    max_remask_kept: in schedule, mixed and confidence modes, at most round(max_remask_kept * G) of a
-        row's re-masked positions an iteration may be tokens kept by earlier iterations (the highest
-        ranked of them; in practice that many are, since the top of hundreds of drawn scores beats
-        the new tokens); the rest of the count comes from the positions just filled. None: no cap,
-        the guide's rule; 0: only just-filled tokens are ever re-masked, so a kept token stays.
-    correction_passes, correction_share, correction_reread, correction_by, correction_inside:
-        self-correction. In C = correction_passes iterations (T-1-C .. T-2), the fill pass also masks
-        round(correction_reread * K) of the K kept generated tokens, chosen at random, and reads
-        their probability under the unmasking model; the input is restored and, after the mode's
-        own choice, round(correction_share * G) of them ranked by correction_by (correction_rank)
-        are re-masked too, to be drawn again by the next pass. Each pass is still one unmasking pass.
-        correction_by='remasker' re-reads nothing: the remasking model judges every kept token (a
-        remasker pass) and those of highest P([WRONG]) are corrected.
-        correction_inside=False: the mode's schedule runs over the first T - C iterations (its last
-        is the first correction) and the remasker rests after it; True: over all T, beside the
-        corrections (threshold mode has no schedule: always so, and a converging row is left as it is).
-    fixed: (B, L) long, the given tokens (a prompt, a template's text) at their positions and -1
-        where a token is to be generated, each row its own; None: generate every position. Given
-        tokens are never changed, re-read or re-masked; the models read them as context; the
-        schedule's counts (of a row's G positions to generate instead of L) and the threshold apply
-        to the generated positions only.
-
-    unmasking_model, remasking_model: callables idx (B, L) -> (logits (B, L, V), _), like model.GPT;
-        remasking_model is needed by schedule, threshold and mixed modes.
+    unmasking_model, remasking_model: callables idx (B, L) -> (logits (B, L, V), _), like model.GPT.
+        The remasking model is read by schedule, threshold and mixed mode (and correction_by=
+        'remasker'); the very same object as the unmasking model fills and judges in one pass.
+    fixed: (B, L) long, the given tokens (a prompt, a template's text) at their positions and -1 where a
+        token is to be generated, each row its own; None: generate every position. Given tokens are
+        never changed or re-masked, the models read them, and every count applies to the rest.
     base_vocab_size: tokens below it are real tokens; only those are ever sampled.
     mask_token_id, wrong_token_id: the [MASK] and [WRONG] ids of both models.
     generator: a torch.Generator on the models' device, for reproducible samples.
-    log: a callable taking a line of text; when given, each iteration's statistics are logged (at the
-        cost of a host sync per statistic).
+    log: a callable taking a line of text: each iteration's statistics (a host sync each).
     watch: a callable taking each iteration's Step as it happens (the live view, the replay page).
-    fast: skip the work nobody reads (logits at unmasked positions, rows that have converged);
-        False runs the plain reference loop, which gives the same tokens and the same Steps.
+    fast: skip the work nobody reads (logits at unmasked positions, rows that have converged); False
+        runs the plain reference loop, which gives the same tokens and the same Steps.
 
-    Returns (tokens (B, L) long with no special id in them, info) where info holds
-      'iterations': the iterations run;
-      'converged_at': (B,) long, the 1-based iteration after which a sequence had no position above
-          the threshold (threshold mode), or -1;
-      'passes': (B,) long, the forward passes run over each row, a pass that fills and judges counted
-          once (the fast path runs a converged row no more; the reference loop runs every row);
-      'fills': (B,) long, those of them that filled (the unmasking model's); the rest were a separate
-          remasking model's;
-      'fill_positions': (B,) long, the positions of each row at which the unmasking model projected
-          onto the vocabulary, over all its passes (a remasking model projects everywhere).
+    Returns (tokens (B, L) long with no special id in them, info): 'iterations' run; 'converged_at'
+    (B,), the 1-based iteration after which threshold mode found nothing above the threshold, or -1;
+    'passes' (B,), the forward passes over each row (a pass that fills and judges counts once);
+    'fills' (B,), those of them that filled; 'fill_positions' (B,), the positions at which the
+    unmasking model projected onto the vocabulary, over all its passes.
     """
     for step in steps(unmasking_model, remasking_model, settings, batch_size=batch_size,
                       base_vocab_size=base_vocab_size, mask_token_id=mask_token_id, wrong_token_id=wrong_token_id,
-                      fixed=fixed, generator=generator,
-                      fast=fast, **knobs):
+                      fixed=fixed, generator=generator, fast=fast, **knobs):
         if log:
             log(iteration_line(step))
         if watch is not None:

@@ -241,6 +241,12 @@ def test_unknown_key_suggests_a_near_miss(g):
     assert 'unknown knob --zzz' in msg and 'did you mean' not in msg and '--help' in msg
 
 
+def test_a_misspelled_knob_in_a_config_file_gets_a_did_you_mean(g, tmp_path):
+    (tmp_path / 'preset.py').write_text("batch_sise = 4\n")
+    msg = config_error(g, [str(tmp_path / 'preset.py')])
+    assert msg == f"config file {tmp_path / 'preset.py'} sets unknown knob 'batch_sise'; did you mean batch_size?"
+
+
 def test_private_names_are_not_knobs(g):
     assert 'unknown knob --_private' in config_error(g, ['--_private=2'])
 

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -337,6 +338,10 @@ def test_quality_benchmark_end_to_end(eval_main, tmp_path):
     assert by_name['mixed']['passes']['mean'] == 7
     assert 2 <= by_name['threshold']['passes']['mean'] <= 7
     assert 1 <= by_name['threshold']['fills']['mean'] <= 4
+    # progress on stderr as each row starts and ends: rows done of rows, elapsed, the time left
+    assert 'row 1/5 validation ...' in err
+    assert re.search(r'row 3/5 schedule: bpc [\d.]+; \d+s elapsed, about \d+s left', err)
+    assert re.search(r'row 5/5 mixed: bpc [\d.]+; \d+s elapsed, about 0s left', err)
     assert json.loads((tmp_path / 'q.json').read_text()) == result
     with open(tmp_path / 'q.csv', newline='') as f:
         lines = list(csv.DictReader(f))
@@ -533,3 +538,26 @@ def test_long_benchmark_writes_and_scores_text_longer_than_a_block(eval_main):
                for r in result['results'])
     code, out, err = eval_main('--benchmark=long', '--data_dir=data', '--device=cpu', '--sequence_length=64')
     assert code == 1 and 'raise sequence_length above it' in err
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_eval_is_one_line_and_writes_nothing(workdir, tmp_path):
+    import signal
+    import time as clock
+    out_json, log = tmp_path / 'q.json', tmp_path / 'stderr.txt'
+    with open(log, 'w') as err_file:
+        proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'eval.py'), '--data_dir=data', '--device=cpu',
+                                 '--sequence_length=64', '--num_samples=256', '--batch_size=4',
+                                 '--rows=mode=validation;name=slow,mode=fill_once,diffusion_iterations=64',
+                                 f'--out_json={out_json}'], cwd=workdir, stdout=subprocess.PIPE, stderr=err_file,
+                                text=True, env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+        t0 = clock.time()
+        while proc.poll() is None and clock.time() - t0 < 120 and 'row 2/2 slow ...' not in log.read_text():
+            clock.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    err = log.read_text()
+    assert proc.returncode == 130 and 'Traceback' not in err, err
+    assert err.strip().splitlines()[-1] == 'interrupted in row 2 of 2: nothing written (the results are written ' \
+                                          'when every row is done)'
+    assert not out_json.exists() and out == ''

@@ -257,21 +257,40 @@ def test_missing_checkpoint_in_a_folder_without_checkpoints(tmp_path):
         load_checkpoint(str(tmp_path / 'ckpt.pt'))
 
 
-def test_garbage_file_is_a_value_error(tmp_path):
+@pytest.mark.parametrize('content, what', [
+    (b'\x00\xc8N' + b'not a checkpoint', "it is binary data that is no torch.save archive (it begins b'\\x00"),
+    (b'hello: not a checkpoint', "it is text, not a checkpoint (it begins 'hello: not a checkpoint')"),
+    (b'', 'it is empty'),
+])
+def test_a_file_that_is_not_a_checkpoint_says_what_it_is_and_what_a_checkpoint_is(tmp_path, content, what):
     path = tmp_path / 'ckpt.pt'
-    path.write_bytes(os.urandom(64) + b'not a checkpoint')
+    path.write_bytes(content)
     with pytest.raises(ValueError, match='cannot read checkpoint') as e:
         load_checkpoint(str(path))
-    assert '\n' not in str(e.value)
+    assert '\n' not in str(e.value) and '\x1b' not in str(e.value)
+    assert what in str(e.value) and "a checkpoint is what train.py writes" in str(e.value)
+
+
+class NotPlainData:
+    pass
+
+
+def test_a_torch_file_of_python_objects_names_the_object_weights_only_refuses(tmp_path):
+    path = tmp_path / 'obj.pt'
+    torch.save({'model': NotPlainData()}, path)
+    with pytest.raises(ValueError) as e:
+        load_checkpoint(str(path))
+    assert 'weights_only loading refuses (test_model.NotPlainData), not plain data' in str(e.value)
+    assert '\x1b' not in str(e.value) and '\n' not in str(e.value)
 
 
 def test_torch_saved_non_checkpoint_is_a_value_error(tmp_path):
     path = str(tmp_path / 'list.pt')
     torch.save([torch.zeros(2), 3], path)
-    with pytest.raises(ValueError, match="not a model checkpoint"):
+    with pytest.raises(ValueError, match="not a model checkpoint: it holds a list; a checkpoint is"):
         load_checkpoint(path)
     torch.save({'model': {}}, path)  # a dict, but no model_args
-    with pytest.raises(ValueError, match="not a model checkpoint"):
+    with pytest.raises(ValueError, match="not a model checkpoint: it holds a dict without 'model' and"):
         load_checkpoint(path)
 
 

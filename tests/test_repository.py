@@ -11,8 +11,9 @@ The rules:
 - Inside each experiments/ script:
   - a checkpoint file name (`ckpt_<...>.pt`) is a file in checkpoints/, or a name that an experiments/
     script writes itself: the value given to `ship_name`, `ship_ckpt_name` or `ckpt_name` (as
-    `--key=value` or `key = 'value'`, in the script or in a training preset it runs). Placeholders in a name (shell `$x`, `${x}`, Python `{x}`) match
-    anything, so `ckpt_fj_$target.pt` written covers `ckpt_fj_reread.pt` read;
+    `--key=value` or `key = 'value'`, in the script or in a training preset it runs). Placeholders in
+    a name (shell `$x`, `${x}`, Python `{x}`) match anything, so `ckpt_fj_$target.pt` written covers
+    `ckpt_fj_reread.pt` read;
   - a preset path `config/<name>.py` exists (a `*` or a placeholder in it must match at least one);
   - every `--key=value` after `sample.py`, `train.py` or `eval.py` on one command line (a shell
     line's `\\` continuations joined, up to a `|` or `&&`) is a knob of that script, as

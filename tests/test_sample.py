@@ -1220,3 +1220,72 @@ def test_three_files_and_a_checkpoint_generate_in_every_mode_on_their_own(workdi
     assert res.returncode == 0, res.stderr
     assert len(texts(res.stdout)) == len(runs)
     assert res.stderr.strip() == 'imported: []'
+
+
+# -----------------------------------------------------------------------------
+# paths a user takes: Ctrl-C, threshold mode that does not converge, models of another size
+
+def _interrupt_when(proc, ready, timeout=120):
+    """SIGINT to proc once ready() holds; (exit code, stdout, stderr)."""
+    import signal
+    import time as clock
+    t0 = clock.time()
+    while not ready() and proc.poll() is None and clock.time() - t0 < timeout:
+        clock.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+@pytest.mark.slow
+def test_ctrl_c_is_one_line_exit_130_and_only_whole_samples_in_out_file(workdir, tmp_path):
+    jsonl = tmp_path / 's.jsonl'
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'sample.py'), '--num_samples=400',
+                             '--sequence_length=64', '--diffusion_iterations=4', f'--out_file={jsonl}',
+                             '--verbose=False'], cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code, out, err = _interrupt_when(proc, lambda: jsonl.exists() and jsonl.stat().st_size > 0)
+    assert code == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('interrupted; ') and lines[0].endswith(f'whole sample(s) in {jsonl}')
+    rows = [json.loads(line) for line in jsonl.read_text().splitlines()]  # every line whole
+    assert rows and f'; {len(rows)} whole sample(s)' in lines[0] and jsonl.read_text().endswith('\n')
+    assert [r['sample'] for r in rows] == list(range(len(rows)))
+    assert all(r['passes'] == r['fills'] == 4 for r in rows)  # one pass an iteration
+
+
+@pytest.mark.slow
+def test_ctrl_c_before_any_sample_leaves_no_out_file(workdir, tmp_path):
+    jsonl = tmp_path / 'never.jsonl'
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'sample.py'), '--num_samples=2',
+                             '--diffusion_iterations=200', '--sequence_length=1024', f'--out_file={jsonl}'],
+                            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code, out, err = _interrupt_when(proc, lambda: False, timeout=4)
+    assert code == 130 and err.strip().splitlines()[-1] == 'interrupted' and 'Traceback' not in err
+    assert not jsonl.exists() and out == ''
+
+
+def test_threshold_mode_that_does_not_converge_says_so_in_a_warning_even_quietly(sample_main):
+    # the default remasker here is tiny and random: every token is above a low threshold in every pass
+    code, out, err = sample_main('--remasking_confidence_threshold=0.001', '--diffusion_iterations=5',
+                                 '--sequence_length=32', '--verbose=False')
+    assert code == 0 and len(texts(out)) == 1
+    (line,) = err.strip().splitlines()
+    assert line.startswith('warning: threshold mode did not converge: 1 of 1 samples ran all 5 iterations')
+    assert 'a higher remasking_confidence_threshold' in line and '--use_mixed_remasking=True' in line
+    code, out, err = sample_main('--remasking_confidence_threshold=0.999', '--diffusion_iterations=5',
+                                 '--sequence_length=32', '--verbose=False')
+    assert code == 0 and err == ''  # it converged: nothing to say
+
+
+def test_a_model_of_another_block_size_samples_with_the_defaults(sample_main, tmp_path):
+    """Regression: the default context (256) was larger than a block of 128, and the default 1024
+    characters stopped there; context now follows the models' block."""
+    small = tmp_path / 'small.pt'
+    _tiny(small, 'fill_and_judge', 3, block_size=128)
+    code, out, err = sample_main(f'--checkpoint_name={small}', f'--remasking_checkpoint_name={small}',
+                                 '--diffusion_iterations=3')
+    assert code == 0, err
+    assert 'written in 11 windows, each next one beginning with the last 32 tokens so far' in err
+    assert len(texts(out)[0]) == 1024
+    code, out, err = sample_main(f'--checkpoint_name={small}', f'--remasking_checkpoint_name={small}', '--context=128')
+    assert_error_line(code, out, err, "context 128 must be below the models' block_size 128", alone=False)

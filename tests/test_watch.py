@@ -290,7 +290,8 @@ def test_more_than_one_sample_a_batch_shows_the_first_and_says_so(sample_main):
 # the replay page
 
 def test_replay_page_is_self_contained_and_holds_every_setting(sample_main, tmp_path):
-    code, out, err = sample_main(*SHORT, '--start=to be', '--seed=5', f'--replay={tmp_path / "r.html"}')
+    code, out, err = sample_main(*SHORT, '--diffusion_iterations=21', '--start=to be', '--seed=5',
+                                 f'--replay={tmp_path / "r.html"}')
     assert code == 0 and f'replay page: {tmp_path / "r.html"} (1 sample(s)' in err
     text, data = page_data(tmp_path / 'r.html')
     assert text.startswith('<!DOCTYPE html>') and text.rstrip().endswith('</html>')
@@ -302,6 +303,9 @@ def test_replay_page_is_self_contained_and_holds_every_setting(sample_main, tmp_
     assert meta['settings']['mode'] == 'schedule' and meta['seed'] == 5 and meta['start'] == 'to be'
     assert meta['checkpoint_name'].endswith('ckpt_fill_and_judge.pt')
     assert meta['remasking_checkpoint_name'].endswith('ckpt_fill_and_judge.pt')
+    # the settings as they ran: correction_passes resolved (regression: the page showed None where some ran)
+    assert meta['settings']['correction_passes'] == 7  # a third of 21
+    assert meta['settings']['correction_by'] == 'remasker'  # resolved: the shared model judges
     for name in ('correction_passes', 'selection_temperature', 'remasking_checkpoint_name', 'seed'):
         assert f'<th>{name}</th>' in text  # shown at the top
     assert data['placeholders'] == {'m': '·', 'c': '×'}
