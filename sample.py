@@ -1203,6 +1203,11 @@ def check_knobs():
                              f"appended to it as a JSON line)")
     if needs_remasker(settings) and not remasking_checkpoint_name:
         raise ValueError("correction_by='remasker' needs a remasking model: set remasking_checkpoint_name")
+    if start and infill:
+        raise ValueError("give a prompt (start) or a template (infill), not both")
+    prompt, template = read_text('start', start), read_text('infill', infill)  # a file that cannot be read,
+    if template:  # or a template that opens no hole, is an error before anything loads
+        template_pieces(template)
     shared = bool(remasking_checkpoint_name) and shares_pass(checkpoint_name, remasking_checkpoint_name, out_dir)
     return replace(settings, correction_by=correction_by_for(settings, shared))
 
