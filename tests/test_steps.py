@@ -386,3 +386,18 @@ def test_threshold_mode_by_a_shared_model_converges_only_after_a_pass_that_saw_e
     m = FillJudge(torch.zeros(1, 10), p_fresh=0.5)  # 1 - P = 0.5 whatever it draws
     steps, _ = stream('threshold', unmasker=m, remasker=m, B=1, L=10, T=6, threshold=0.4, fresh_score='fill')
     assert steps[-1].info['iterations'] == 6 and steps[-1].info['converged_at'].tolist() == [-1]
+
+
+@pytest.mark.parametrize('mode', ['schedule', 'mixed', 'threshold'])
+def test_a_shared_models_fast_path_is_its_reference_loop(mode):
+    torch.manual_seed(0)
+    m = Counting(GPTConfig(block_size=40, vocab_size=V, n_layer=1, n_head=2, n_embd=16)).eval()
+    kw = dict(unmasker=m, remasker=m, B=4, L=40, T=8, seed=3, threshold=0.13, fixed=given(4, 40),
+              **{**RULES['defaults'], **CORRECTING, 'correction_by': 'remasker'})
+    plain, _ = stream(mode, fast=False, **kw)
+    fast, _ = stream(mode, fast=True, **kw)
+    assert len(plain) == len(fast) >= 2
+    for a, b in zip(plain, fast):
+        for name, view in views(a).items():
+            assert same(view, views(b)[name]), (mode, a.iteration, name)
+    assert torch.equal(fast[-1].info['passes'], fast[-1].info['fills'])
