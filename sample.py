@@ -1205,8 +1205,9 @@ def check_knobs():
         raise ValueError("correction_by='remasker' needs a remasking model: set remasking_checkpoint_name")
     if start and infill:
         raise ValueError("give a prompt (start) or a template (infill), not both")
-    prompt, template = read_text('start', start), read_text('infill', infill)  # a file that cannot be read,
-    if template:  # or a template that opens no hole, is an error before anything loads
+    read_text('start', start)  # a file that cannot be read, or a template that opens no hole, is an error
+    template = read_text('infill', infill)  # before anything loads
+    if template:
         template_pieces(template)
     shared = bool(remasking_checkpoint_name) and shares_pass(checkpoint_name, remasking_checkpoint_name, out_dir)
     return replace(settings, correction_by=correction_by_for(settings, shared))
