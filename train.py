@@ -88,8 +88,8 @@ pool_share = 0.5  # 'reread': share of sequences taken from those texts (the res
 learning_rate = 1e-3  # peak learning rate
 max_iters = 5000  # optimizer steps in all; the run ends with an evaluation at max_iters
 weight_decay = 1e-1  # on weight matrices and embeddings only
-beta1 = 0.9  # AdamW's betas
-beta2 = 0.99
+beta1 = 0.9  # AdamW's first beta, for the gradients' average
+beta2 = 0.99  # the second, for the squared gradients' average
 grad_clip = 1.0  # clip the gradient norm at this value; 0 = off
 # learning rate schedule: linear warmup, then cosine decay to min_lr
 decay_lr = True  # False: constant learning_rate

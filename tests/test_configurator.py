@@ -379,3 +379,17 @@ def test_nanogpt_exec_style_help(exec_script, tmp_path):
     assert r.returncode == 0
     assert help_lines(r.stdout) == {'seed': ('1337', 'random seed'), 'threshold': ('None', 'P([WRONG]) threshold'),
                                     'name': ("'run'", 'a name')}
+
+
+@pytest.mark.parametrize('script', ['sample.py', 'train.py', 'eval.py', 'bench.py'])
+def test_every_knob_has_one_short_comment_that_help_prints(script):
+    """Each knob is documented once, on its line: a comment of at most 100 columns, which --help prints."""
+    import importlib
+    module = importlib.import_module(script[:-3])
+    g = vars(module)
+    import configurator
+    comments = configurator._comments(g)
+    for knob in module._knobs:
+        assert comments.get(knob), f"{script}: --{knob} has no comment"
+        assert len(comments[knob]) <= 100, f"{script}: --{knob}'s comment is {len(comments[knob])} columns"
+        assert comments[knob] in configurator.help_text(g, module._knobs)
