@@ -1040,8 +1040,9 @@ def generate_text(unmasking_model, remasking_model=None, settings=None, *, batch
 # -----------------------------------------------------------------------------
 # the script
 
-def describe(s, C):
-    """The startup line's account of how s (a Sampling, C its self-correction passes) chooses."""
+def describe(s, C, shared=False):
+    """The startup line's account of how s (a Sampling, C its self-correction passes) chooses; shared:
+    one model fills and judges."""
     sched = f"{s.remasking_schedule} schedule {s.start_ratio} -> {s.end_ratio}"
     T = s.diffusion_iterations
     S = T - (0 if s.correction_inside or s.mode == 'threshold' else C)  # the schedule's iterations
@@ -1072,6 +1073,10 @@ def describe(s, C):
         desc += f"; self-correction {where}: {what}"
     if needs_remasker(s) and s.mode not in NEEDS_REMASKER:  # its self-correction runs one
         desc = desc.replace('; no remasking model', '')
+    if shared and s.mode in NEEDS_REMASKER:
+        fresh = s.fresh_score or ('next' if s.mode == 'threshold' else 'fill')
+        desc += ("; one pass fills and judges: a token it just filled is scored by 1 - P(token)" if fresh == 'fill'
+                 else "; one pass fills and judges: a token it just filled waits for the next pass's judgment")
     return desc
 
 
@@ -1249,7 +1254,7 @@ def knob_notes(settings, C):
 
 def startup_lines(settings, Cs, u, r, shared, dev, world, length, windows, block, ctx, fixed, given, whole, t0):
     """The header on stderr: the mode, the models, the run's size, the given text."""
-    lines = [f"mode: {settings.mode} ({describe(settings, Cs[0])})"]
+    lines = [f"mode: {settings.mode} ({describe(settings, Cs[0], shared)})"]
     if len(set(Cs)) > 1:
         lines.append(f"note: each window resolves its self-correction passes: {', '.join(map(str, Cs))} (none "
                      f"where correction_share {correction_share:g} of its new tokens rounds to 0)")

@@ -24,13 +24,13 @@ dropout = 0.0
 block_size = 128
 
 batch_size = 32
-max_iters = 1000
-lr_decay_iters = 1000
+max_iters = 2000
+lr_decay_iters = 2000
 learning_rate = 5e-4
 min_lr = 5e-5
 warmup_iters = 50
 loss_weighting = 'sequence'
 
-eval_interval = 250
+eval_interval = 500
 eval_iters = 20
 log_interval = 50

@@ -15,10 +15,10 @@ n_embd = 128  # 0.8M weights
 dropout = 0.0
 block_size = 128
 
-# 32 x 128 = 4,096 tokens an iteration, 2000 iterations: 8.2M tokens
+# 32 x 128 = 4,096 tokens an iteration, 2500 iterations: 10.2M tokens
 batch_size = 32
-max_iters = 2000
-lr_decay_iters = 2000
+max_iters = 2500
+lr_decay_iters = 2500
 learning_rate = 2e-3
 min_lr = 2e-4
 warmup_iters = 100

@@ -14,6 +14,7 @@ export PYTHONUNBUFFERED=1
 /usr/bin/time -v python train.py config/train_remasking_cpu.py > "$OUT/train_remasking_cpu.log" 2> "$OUT/time_remasking_cpu.txt"
 /usr/bin/time -v python train.py config/train_remasking_cpu.py --training_type=remasking --init_from=scratch \
     --out_dir=out/remasking_naive_cpu --ship_name=ckpt_remasking_naive_cpu.pt --learning_rate=2e-3 --min_lr=2e-4 \
+    --max_iters=1500 --lr_decay_iters=1500 \
     > "$OUT/train_remasking_naive_cpu.log" 2> "$OUT/time_remasking_naive_cpu.txt"
 python eval.py experiments/laptop_rows.py --out_json="$OUT/laptop_cpu.json" > "$OUT/rows.log" 2>&1
 P=out/remasking_cpu/ckpt_remasking_cpu.pt
