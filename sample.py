@@ -1075,8 +1075,9 @@ def describe(s, C, shared=False):
         desc = desc.replace('; no remasking model', '')
     if shared and s.mode in NEEDS_REMASKER:
         fresh = s.fresh_score or ('next' if s.mode == 'threshold' else 'fill')
-        desc += ("; one pass fills and judges: a token it just filled is scored by 1 - P(token)" if fresh == 'fill'
-                 else "; one pass fills and judges: a token it just filled waits for the next pass's judgment")
+        desc += ("; one pass fills and judges: what it fills is scored by 1 - P(token), what it read by P([WRONG])"
+                 if fresh == 'fill' else "; one pass fills and judges: what it fills waits for the next pass's "
+                                         "judgment, what it read is scored by P([WRONG])")
     return desc
 
 

@@ -168,11 +168,18 @@ OLD_WORDS = re.compile(r'\b(?:rounds?[ -]\d+|this round|last round|rounds? ago|t
 
 
 @pytest.mark.parametrize('doc', [
-    pytest.param('README.md', marks=pytest.mark.xfail(
-        strict=False, reason="README.md still names results by round, issue and attempt until its rewrite")),
+    'README.md',
     'RESULTS.md',
     os.path.join('experiments', 'README.md')])
 def test_documents_name_dates_and_commits_not_rounds(doc):
     found = [f"line {n}: {m.group(0)!r}" for n, line in enumerate(read(doc).splitlines(), 1)
              for m in OLD_WORDS.finditer(line)]
     assert not found, f"{doc} says {len(found)} times what a date and a commit should: {'; '.join(found[:8])}"
+
+
+def test_readme_is_a_manual_of_at_most_400_lines_whose_commands_name_real_files():
+    text = read('README.md')
+    assert len(text.splitlines()) <= 400, f"README.md has {len(text.splitlines())} lines"
+    for path in sorted(set(re.findall(r'\b(config/\w+\.py|experiments/\w+\.(?:py|sh)|assets/[\w.-]+)', text))):
+        assert os.path.isfile(os.path.join(ROOT, path)), f"README.md names {path}, which does not exist"
+    assert '@@' not in text and 'TODO' not in text

@@ -1255,12 +1255,14 @@ def test_ctrl_c_is_one_line_exit_130_and_only_whole_samples_in_out_file(workdir,
 
 @pytest.mark.slow
 def test_ctrl_c_before_any_sample_leaves_no_out_file(workdir, tmp_path):
-    jsonl = tmp_path / 'never.jsonl'
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'sample.py'), '--num_samples=2',
-                             '--diffusion_iterations=200', '--sequence_length=1024', f'--out_file={jsonl}'],
-                            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    code, out, err = _interrupt_when(proc, lambda: False, timeout=4)
-    assert code == 130 and err.strip().splitlines()[-1] == 'interrupted' and 'Traceback' not in err
+    jsonl, log = tmp_path / 'never.jsonl', tmp_path / 'stderr.txt'
+    with open(log, 'w') as err_file:  # one long batch: interrupted once the run has started, before any sample
+        proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'sample.py'), '--num_samples=300',
+                                 '--batch_size=300', '--diffusion_iterations=200', f'--out_file={jsonl}'],
+                                cwd=workdir, stdout=subprocess.PIPE, stderr=err_file, text=True)
+        code, out, _ = _interrupt_when(proc, lambda: 'sample(s) of' in log.read_text())
+    err = log.read_text()
+    assert code == 130 and err.strip().splitlines()[-1] == 'interrupted' and 'Traceback' not in err, err
     assert not jsonl.exists() and out == ''
 
 

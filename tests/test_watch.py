@@ -290,8 +290,8 @@ def test_more_than_one_sample_a_batch_shows_the_first_and_says_so(sample_main):
 # the replay page
 
 def test_replay_page_is_self_contained_and_holds_every_setting(sample_main, tmp_path):
-    code, out, err = sample_main(*SHORT, '--diffusion_iterations=21', '--start=to be', '--seed=5',
-                                 f'--replay={tmp_path / "r.html"}')
+    code, out, err = sample_main(*SHORT, '--diffusion_iterations=21', '--sequence_length=200', '--start=to be',
+                                 '--seed=5', f'--replay={tmp_path / "r.html"}')
     assert code == 0 and f'replay page: {tmp_path / "r.html"} (1 sample(s)' in err
     text, data = page_data(tmp_path / 'r.html')
     assert text.startswith('<!DOCTYPE html>') and text.rstrip().endswith('</html>')
