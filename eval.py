@@ -788,7 +788,7 @@ def check_rows(rows):
         try:
             sample.check_settings(sample.sampling(mode=row['mode'], sequence_length=sequence_length,
                                                   **{k: row[k] for k in GENERATE_KEYS}),
-                                  batch_size=batch_size or 1, num_samples=num_samples)
+                                  batch_size=1 if batch_size is None else batch_size, num_samples=num_samples)
         except ValueError as e:
             raise ValueError(f"row {row['name']!r}: {e}") from None
 

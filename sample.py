@@ -87,8 +87,8 @@ correction_reread = 0.15  # 'margin': share of the kept tokens the unmasking mod
 correction_by: str | None = None  # 'margin' (re-reading) | 'remasker' (P([WRONG])); None: see correction_by_for
 correction_inside = False  # False: after the mode's schedule | True: inside its last iterations
 # given text (beyond the guide; never changed; FILE:path reads it from a file)
-start = ''  # a prompt at the start of every sample
-infill = ''  # a template: {N} a hole of N tokens, {} the rest, {{ and }} braces
+start = ''  # a prompt at the start of every sample; FILE:path reads it from a file
+infill = ''  # a template: {N} a hole of N tokens, {} up to sequence_length, {{ }} braces; FILE:path too
 # output
 verbose = True  # progress and a summary on stderr; False: only the texts
 out_file: str | None = None  # also append each sample to this file as a JSON line
@@ -450,7 +450,7 @@ def sampling(settings=None, **knobs):
 
 
 # Below this many iterations the default takes no self-correction: the passes are worth more as fills
-# (README, "Matched entropy and forward passes": at 10 iterations a third correcting costs 0.36 bits).
+# (RESULTS.md, "self-correction below 20 iterations": at 10 iterations a third correcting costs 0.36 bits).
 CORRECTION_MIN_ITERATIONS = 20
 
 
@@ -1069,7 +1069,8 @@ def describe(s, C, shared=False):
         what = f"{s.correction_share:g} of the text a pass, " + (
             "the kept tokens of highest P([WRONG])" if s.correction_by == 'remasker' else
             f"re-reading {s.correction_reread:g} of the kept tokens, by {s.correction_by}")
-        where = f"in the last {C} iterations" + (f", after the schedule ends at iteration {S}" if S < T else '')
+        where = f"in the last {C} iterations" + (f", after the schedule ends at iteration {S}" if S < T else '') + (
+            " of a sequence not converged by then" if s.mode == 'threshold' else '')
         desc += f"; self-correction {where}: {what}"
     if needs_remasker(s) and s.mode not in NEEDS_REMASKER:  # its self-correction runs one
         desc = desc.replace('; no remasking model', '')
@@ -1118,7 +1119,9 @@ def check_compatible(u, r):
     if u['tokenizer'] != r['tokenizer']:
         diffs.append("tokenizer (different vocabularies)")
     if diffs:
-        raise ValueError(f"checkpoints {u['path']} and {r['path']} are incompatible: " + '; '.join(diffs))
+        raise ValueError(f"checkpoints {u['path']} and {r['path']} are incompatible: " + '; '.join(diffs)
+                         + f"; pair the unmasker with a remasking model trained beside it, or sample without one: "
+                           f"python sample.py config/sample_self_correction.py --checkpoint_name={u['path']}")
 
 
 def _a(words):
@@ -1193,7 +1196,7 @@ def check_knobs():
                                    remasking_checkpoint_name, use_confidence_remasking, use_fill_once)
     settings = sampling(mode=mode, threshold=threshold, **{k: globals()[k] for k in SAMPLING_KNOBS})
     check_device(device, dtype)
-    check_settings(settings, batch_size=batch_size or 1, num_samples=num_samples)
+    check_settings(settings, batch_size=1 if batch_size is None else batch_size, num_samples=num_samples)
     if context is not None and (not isinstance(context, int) or isinstance(context, bool) or context < 1):
         raise ValueError(f"context must be None (a quarter of the models' block_size) or a number of tokens of at "
                          f"least 1, got {context!r}")
@@ -1250,7 +1253,19 @@ def knob_notes(settings, C):
             notes.append(f"{knob}={globals()[knob]!r} is not used: no self-correction" +
                          (" (correction_passes=0)" if correction_passes == 0 else
                           f" (correction_share {correction_share:g} of the positions to generate rounds to 0)"))
+    if live in (True, 'mono') and not_a_terminal(sys.stderr):
+        notes.append(f"live={live!r} draws only on a terminal, and stderr is not one: the iteration lines follow "
+                     f"instead (--live=frames writes plain frames anywhere)")
     return notes
+
+
+def not_a_terminal(stream):
+    """Whether the live view would fall back to the iteration lines on stream (watch.py decides)."""
+    try:
+        import watch
+    except ImportError:
+        return False  # viewers_for says watch.py is missing
+    return watch.live_style(True, stream, os.environ) is None
 
 
 def startup_lines(settings, Cs, u, r, shared, dev, world, length, windows, block, ctx, fixed, given, whole, t0):

@@ -1028,6 +1028,7 @@ BAD_INPUTS = [
     (['--sequence_length=0'], 'sequence_length must be'),
     (['--num_samples=0'], 'num_samples must be'),
     (['--batch_size=-1'], 'batch_size must be'),
+    (['--batch_size=0'], 'batch_size must be an integer of at least 1, got 0'),  # regression: 0 read as None
     (['--sequence_length=2048', '--context=0'], "context must be None (a quarter of the models' block_size) or a"),
     (['--context=0'], "got 0"),  # checked though one window uses no context (regression: it ran and exited 0)
     (['--sequence_length=2048', '--context=1024'], "context 1024 must be below the models' block_size 1024 (each"),
@@ -1291,3 +1292,9 @@ def test_a_model_of_another_block_size_samples_with_the_defaults(sample_main, tm
     assert len(texts(out)[0]) == 1024
     code, out, err = sample_main(f'--checkpoint_name={small}', f'--remasking_checkpoint_name={small}', '--context=128')
     assert_error_line(code, out, err, "context 128 must be below the models' block_size 128", alone=False)
+
+
+def test_the_mode_line_says_threshold_mode_corrects_only_a_sequence_still_running():
+    assert 'in the last 10 iterations of a sequence not converged by then:' in sample.describe(
+        sample.sampling(mode='threshold', threshold=0.01), 10)
+    assert 'not converged' not in sample.describe(sample.sampling(mode='schedule'), 10)
