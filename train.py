@@ -8,7 +8,7 @@ Train a GPT for masked diffusion on a character-level corpus: nanoGPT's train.py
                     runs one forward pass an iteration
     autoregressive  causal next-token prediction on the same data and vocabulary (a quality judge)
 
-    $ python data/prepare.py                                       # Shakespeare, or your own text
+    $ python data/shakespeare_char/prepare.py [your_text.txt]     # Shakespeare, or your own text
     $ python train.py config/train_unmasking_cpu.py                # a laptop's unmasker, ~10 minutes
     $ python train.py config/train_unmasking.py --init_from=resume
     $ torchrun --standalone --nproc_per_node=4 train.py config/train_unmasking.py
@@ -62,7 +62,7 @@ eval_only = False  # evaluate once and exit
 always_save_checkpoint = True  # save at every evaluation; False: only when the val loss improves
 init_from = 'scratch'  # 'scratch' | 'resume' (out_dir/ckpt_name) | a checkpoint file to start from
 # data
-data_dir = 'data/shakespeare_char'  # train.bin, val.bin, meta.json written by data/prepare.py
+data_dir = 'data/shakespeare_char'  # train.bin, val.bin, meta.json by data/shakespeare_char/prepare.py
 gradient_accumulation_steps = 1  # micro-batches per optimizer step, over all DDP processes together
 batch_size = 64  # sequences per micro-batch per process
 block_size = 1024  # tokens per sequence
@@ -400,7 +400,8 @@ def check_files():
     if init_from not in ('scratch', 'resume') and not os.path.isfile(init_from):
         raise ValueError(f"init_from={init_from!r} is neither 'scratch', 'resume' nor an existing checkpoint file")
     if device.startswith('cuda') and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but CUDA is not available here; use --device=cpu")
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available here; use --device=cpu, or on "
+                         f"a laptop the CPU recipes config/train_unmasking_cpu.py and config/train_remasking_cpu.py")
     if not ship_name or os.path.basename(ship_name) != ship_name or not ship_name.endswith('.pt'):
         raise ValueError(f"ship_name must be a file name ending in .pt (no folder), got {ship_name!r}")
     if os.path.join(out_dir, ckpt_name) == os.path.join(out_dir, ship_name):
@@ -410,7 +411,7 @@ def check_files():
     for f in ('meta.json', 'train.bin', 'val.bin'):
         if not os.path.isfile(os.path.join(data_dir, f)):
             raise FileNotFoundError(f"{os.path.join(data_dir, f)} not found; make the data first: python "
-                                    f"data/prepare.py [your_text.txt] (it writes data/<name>/)")
+                                    f"data/shakespeare_char/prepare.py [your_text.txt] (it writes data/<name>/)")
     for split in ('train', 'val'):
         n = os.path.getsize(os.path.join(data_dir, f'{split}.bin')) // 2
         if n < block_size + 1:
@@ -654,8 +655,8 @@ def sample_command(path):
     """The command that uses the weights at path (printed at the end of a run)."""
     if training_type == 'autoregressive':
         return f"python eval.py --judge_name={path} --data_dir={data_dir}"
-    if training_type == 'unmasking':
-        return f"python sample.py --checkpoint_name={path}"
+    if training_type == 'unmasking':  # alone: the shipped remasker suits the shipped unmasker only
+        return f"python sample.py config/sample_self_correction.py --checkpoint_name={path}"
     if training_type == 'fill_and_judge':
         return f"python sample.py --checkpoint_name={path} --remasking_checkpoint_name={path}"
     return f"python sample.py --checkpoint_name=<your unmasking model> --remasking_checkpoint_name={path}"

@@ -15,6 +15,7 @@ unmasking_checkpoint = 'checkpoints/ckpt_unmasking.pt'
 init_from = 'checkpoints/ckpt_unmasking.pt'
 pool_size = 4096  # 4096 x 1024 characters of the sampler's texts, written at the start
 pool_share = 0.5
+device = 'cuda'  # a GPU recipe (hours on a CPU): a laptop has config/train_*_cpu.py
 out_dir = 'out/fill_and_judge'
 ship_name = 'ckpt_fill_and_judge.pt'
 

@@ -4,6 +4,7 @@
 # $ python train.py config/train_judge.py [--ship=True]
 
 training_type = 'autoregressive'
+device = 'cuda'  # a GPU recipe (hours on a CPU): a laptop has config/train_*_cpu.py
 out_dir = 'out/judge'
 ship_name = 'ckpt_judge.pt'
 

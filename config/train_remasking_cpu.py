@@ -1,6 +1,6 @@
 # A laptop's remasker: the laptop unmasker (config/train_unmasking_cpu.py) fine-tuned to also judge
 # ([WRONG] at the visible tokens that do not belong: training_type='fill_and_judge', as the shipped
-# ckpt_fill_and_judge.pt), so sample.py runs one pass an iteration with it. About 10 minutes on 2 CPU
+# ckpt_fill_and_judge.pt), so sample.py runs one pass an iteration with it. About 12 minutes on 2 CPU
 # cores. At this size it measured better than the naive remasker's target (RESULTS.md, laptop recipes).
 # $ python train.py config/train_remasking_cpu.py [--data_dir=data/my_text]
 # $ python sample.py --checkpoint_name=out/remasking_cpu/ckpt_remasking_cpu.pt \

@@ -5,6 +5,7 @@
 # Architecture as in train_unmasking.py (the guide asks for the same one).
 
 training_type = 'remasking'
+device = 'cuda'  # a GPU recipe (hours on a CPU): a laptop has config/train_*_cpu.py
 out_dir = 'out/remasking_naive'
 ship_name = 'ckpt_remasking_naive_4400.pt'
 

@@ -2,11 +2,12 @@
 # $ python train.py config/train_unmasking.py              # -> out/unmasking/ckpt_unmasking.pt
 # $ python train.py config/train_unmasking.py --ship=True  # and checkpoints/ckpt_unmasking.pt (replaced)
 # Size by measurement: three models of this architecture (unmasker, two remaskers) and the judge
-# must fit 48 MiB in float16, and the default `python sample.py` (59 forward passes of 1 x 1024 on
-# a 2-core CPU) must stay under 30 s. 6 x 288 is 6.29M parameters, 12.0 MiB per file. README's
-# "Shipped models" gives what this run measured.
+# must fit 48 MiB in float16, and the default `python sample.py` (then 59 forward passes of 1 x 1024
+# on a 2-core CPU) must stay under 30 s. 6 x 288 is 6.29M parameters, 12.0 MiB per file. RESULTS.md
+# ("training the unmasker", "the shipped models") gives what this run measured.
 
 training_type = 'unmasking'
+device = 'cuda'  # a GPU recipe (hours on a CPU): a laptop has config/train_*_cpu.py
 out_dir = 'out/unmasking'  # its checkpoint (ckpt.pt: full precision, the optimizer's state) and weights
 ship_name = 'ckpt_unmasking.pt'  # the float16 weights; --ship=True puts them where sample.py looks
 

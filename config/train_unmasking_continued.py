@@ -3,11 +3,12 @@
 # sequences) at half stage 1's learning rate. It starts from stage 1's weights, so run the stages in order:
 # $ python train.py config/train_unmasking.py                        # stage 1 -> out/unmasking/
 # $ python train.py config/train_unmasking_continued.py --ship=True  # stage 2 -> checkpoints/ckpt_unmasking.pt
-# The architecture comes from stage 1's checkpoint. README's "Training the unmasker" gives what it
-# measured and the runs beside it.
+# The architecture comes from stage 1's checkpoint. RESULTS.md ("training the unmasker") gives what
+# it measured and the runs beside it.
 
 training_type = 'unmasking'
 init_from = 'out/unmasking/ckpt_unmasking.pt'  # stage 1's weights
+device = 'cuda'  # a GPU recipe (hours on a CPU): a laptop has config/train_*_cpu.py
 out_dir = 'out/unmasking_continued'
 ship_name = 'ckpt_unmasking.pt'
 

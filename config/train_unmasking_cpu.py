@@ -1,6 +1,7 @@
-# A laptop's unmasking model: about 10 minutes on 2 CPU cores, from scratch (README "Your own model").
+# A laptop's unmasking model: about 10 minutes on 2 CPU cores, from scratch (README "The models, and
+# training your own"). Your text first: python data/shakespeare_char/prepare.py my_text.txt
 # $ python train.py config/train_unmasking_cpu.py                          # Shakespeare
-# $ python train.py config/train_unmasking_cpu.py --data_dir=data/my_text  # your text (data/prepare.py)
+# $ python train.py config/train_unmasking_cpu.py --data_dir=data/my_text  # your text
 # Then the laptop remasker, which starts from it: config/train_remasking_cpu.py.
 training_type = 'unmasking'
 out_dir = 'out/unmasking_cpu'

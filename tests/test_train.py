@@ -355,14 +355,19 @@ def test_train_fill_and_judge_learns_both_and_samples_in_one_pass(runs, target):
     assert (tokens < 27).all() and info['passes'].tolist() == info['fills'].tolist() == [4, 4]  # one pass each
 
 
-def test_a_run_writes_only_to_its_out_dir_and_names_the_command_that_samples_with_it(runs):
+def test_a_run_writes_only_to_its_out_dir_and_names_the_command_that_samples_with_it(runs, run_script):
     folder = os.path.join(ROOT, 'checkpoints')
     shipped = {f: os.path.getmtime(os.path.join(folder, f)) for f in os.listdir(folder)}
     out_dir, _, out = runs.trained('unmasking', '--training_type=unmasking')
     assert sorted(os.listdir(out_dir)) == ['ckpt.pt', 'ship.pt']
-    assert out.strip().splitlines()[-1] == f"sample with them: python sample.py --checkpoint_name={out_dir / 'ship.pt'}"
+    command = out.strip().splitlines()[-1]
+    assert command == ('sample with them: python sample.py config/sample_self_correction.py '
+                       f"--checkpoint_name={out_dir / 'ship.pt'}")
     assert {f: os.path.getmtime(os.path.join(folder, f)) for f in shipped} == shipped
     assert sorted(os.listdir(folder)) == sorted(shipped)
+    # the command runs as printed (shortened): an unmasker of another size needs no shipped remasker
+    code, text, err = run_script(*command.split()[4:], '--sequence_length=40', '--diffusion_iterations=4', cwd=ROOT)
+    assert code == 0 and len(text) == 40 + len('\n---------------\n'), err  # one text, its separator
 
 
 def test_ship_puts_the_weights_in_checkpoints_and_says_when_it_replaced_a_file(runs, tmp_path, monkeypatch):
@@ -376,7 +381,8 @@ def test_ship_puts_the_weights_in_checkpoints_and_says_when_it_replaced_a_file(r
     assert code == 0, err
     assert 'shipped them to checkpoints/ship.pt, replacing the file there (git checkout -- checkpoints/ship.pt' in out
     assert (tmp_path / 'checkpoints' / 'ship.pt').read_bytes() != first  # the new weights, whole
-    assert out.strip().splitlines()[-1] == 'sample with them: python sample.py --checkpoint_name=checkpoints/ship.pt'
+    assert out.strip().splitlines()[-1] == ('sample with them: python sample.py config/sample_self_correction.py '
+                                            '--checkpoint_name=checkpoints/ship.pt')
     assert not list((tmp_path / 'checkpoints').glob('*.tmp'))
 
 
@@ -579,6 +585,15 @@ def test_train_bad_input(data_dir, tmp_path, args, fragments):
     code, out, err = train_py(f'--data_dir={data_dir}', f'--out_dir={tmp_path}', *TINY, *args)
     assert_one_line_error(code, err, *fragments)
     assert not os.path.exists(tmp_path / 'ckpt.pt')
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='a machine without CUDA')
+@pytest.mark.parametrize('preset', ['train_unmasking.py', 'train_fill_and_judge.py', 'train_judge.py'])
+def test_a_gpu_recipe_on_a_cpu_is_one_line_naming_the_laptop_recipes(data_dir, tmp_path, preset):
+    code, out, err = train_py(os.path.join(ROOT, 'config', preset), f'--data_dir={data_dir}', f'--out_dir={tmp_path}')
+    assert_one_line_error(code, err, "device 'cuda' asked for, but CUDA is not available here; use --device=cpu",
+                          'config/train_unmasking_cpu.py')
+    assert not os.listdir(tmp_path)
 
 
 @pytest.mark.slow
