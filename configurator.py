@@ -111,7 +111,8 @@ def help_text(g, keys):
 
 def _exec_config_file(path, g, keys, defaults):
     if not os.path.isfile(path):
-        raise ConfigError(f"config file {path} not found (a bare argument is a config file; knobs are --key=value)")
+        raise ConfigError(f"config file {path} not found{_close_config(path)} (a bare argument is a config file; "
+                          f"knobs are --key=value)")
     before = dict(g)
     with open(path, encoding='utf-8') as f:
         source = f.read()
@@ -130,6 +131,15 @@ def _exec_config_file(path, g, keys, defaults):
                 raise ConfigError(f"config file {path}: {e}") from None
         elif isinstance(v, KNOB_TYPES):
             raise ConfigError(f"config file {path} sets unknown knob {k!r}{_did_you_mean(k, keys)}")
+
+
+def _close_config(path):
+    """'; did you mean config/x.py?' for the nearest .py file beside path or in a config/ folder, or ''."""
+    folder = os.path.dirname(path)
+    found = [os.path.join(d, f) for d in dict.fromkeys([folder, os.path.join(folder, 'config'), 'config'])
+             if os.path.isdir(d or '.') for f in sorted(os.listdir(d or '.')) if f.endswith('.py')]
+    close = difflib.get_close_matches(path, found, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _did_you_mean(key, keys, prefix=''):

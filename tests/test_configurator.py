@@ -95,6 +95,16 @@ def test_missing_config_file(g, tmp_path):
     assert 'nope.py' in msg and 'not found' in msg
 
 
+def test_a_missing_config_file_names_the_nearest_beside_it_or_in_config(g, tmp_path, monkeypatch):
+    (tmp_path / 'config').mkdir()
+    (tmp_path / 'config' / 'sample_mixed.py').write_text('seed = 1\n')
+    (tmp_path / 'config' / 'notes.txt').write_text('')
+    monkeypatch.chdir(tmp_path)
+    assert 'not found; did you mean config/sample_mixed.py?' in config_error(g, ['sample_mixed.py'])
+    assert 'not found; did you mean config/sample_mixed.py?' in config_error(g, ['config/sample_mixd.py'])
+    assert 'did you mean' not in config_error(g, ['unlike_anything.py'])
+
+
 def test_config_file_setting_an_unknown_knob(g, tmp_path):
     msg = config_error(g, [config_file(tmp_path, 'batch_size = 2\nbatchsize = 4\n')])
     assert "'batchsize'" in msg and 'unknown knob' in msg
