@@ -1,5 +1,5 @@
-# eval.py rows for README's threshold sweep: threshold mode with each remasker, at most
-# 100 iterations, over the thresholds below.
+# eval.py rows for the threshold sweep (RESULTS.md, "threshold mode and the guide's example 1"):
+# threshold mode with each remasker, at most 100 iterations, over the thresholds below.
 # $ python eval.py config/eval_threshold_sweep.py --out_json=assets/quality_threshold.json \
 #       --plot=assets/quality_threshold.png
 num_samples = 256

@@ -1,6 +1,6 @@
 # Beyond the guide: fill-once's low-confidence variant (LLaDA's "low-confidence remasking", with
 # MaskGIT's noise), plain: the best text of every mode here at equal forward passes without
-# self-correction (README "Quality"), the baseline self-correction is measured against.
+# self-correction (README "Results"), the baseline self-correction is measured against.
 # Each [MASK] is filled once and kept: every pass fills all [MASK]s and keeps L/T of the new tokens;
 # the rest are re-masked, drawn in proportion to (1 - P(token))^(1/selection_temperature) under the
 # unmasking model, so the confident tend to stay (selection_temperature 0 keeps the most confident

@@ -1,4 +1,4 @@
-# The guide's literal re-masking rule, in place of the defaults that README's measurements chose:
+# The guide's literal re-masking rule, in place of the defaults that the measurements chose (RESULTS.md):
 # random picks from every generated position, the highest P([WRONG]) first, no cap on re-masking
 # tokens kept by earlier iterations, and no self-correction. Combine it with any mode or preset:
 # $ python sample.py config/sample_guide_rule.py --use_mixed_remasking=True

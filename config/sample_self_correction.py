@@ -1,4 +1,4 @@
-# Beyond the guide: self-correction, the best text here (README "Quality"). fill_once_confidence
+# Beyond the guide: self-correction, the best text without a remasker (README "Results"). fill_once_confidence
 # writes the text in the first 39 of 59 passes; in each of the last 20 the unmasking model also
 # masks 15% of the kept tokens at random and re-reads them, and the 1% of the text furthest below
 # the likeliest token at its position (correction_by='margin') is re-masked and drawn again by the

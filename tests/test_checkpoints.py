@@ -82,3 +82,15 @@ def test_the_main_job_runs_as_shipped():
     assert 'unmasking and remasking model: checkpoints/ckpt_fill_and_judge.pt (one pass' in res.stderr
     text, sep, rest = res.stdout.rpartition('\n---------------\n')
     assert sep and rest == '' and len(text) == 1024
+
+
+def test_the_readmes_python_example_runs_and_writes_text(monkeypatch, capsys):
+    """README's "Python" block, run as written but for a shorter text (one of 64 characters)."""
+    with open(os.path.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        code = f.read().split('## Python\n\n```python\n')[1].split('```')[0]
+    short = code.replace('batch_size=4', 'batch_size=1').replace('sequence_length=256', 'sequence_length=64')
+    assert short.count('sequence_length=64') == 2 and 'batch_size=1' in short  # the example changed: look again
+    monkeypatch.chdir(ROOT)
+    exec(compile(short, 'README.md', 'exec'), {})
+    text = capsys.readouterr().out
+    assert len(text) == 64 + 1 and text.endswith('\n')  # 64 characters of the text, decoded, and print's newline

@@ -193,7 +193,7 @@ def main():
 
     total = len(train_text) + len(val_text)
     print(f"vocabulary: {len(chars)} characters: {''.join(chars)!r}")
-    print(f"train: {len(train_text):,} characters in {len(train_works)} works")
+    print(f"train: {len(train_text):,} characters" + (f" in {len(train_works)} works" if not args.text_file else ""))
     print(f"val:   {len(val_text):,} characters ({len(val_text) / total:.1%}): {', '.join(val_works)}")
     print(f"wrote train.bin, val.bin, meta.json to {out_dir}")
     if out_dir != HERE:
