@@ -82,6 +82,10 @@ def test_the_main_job_runs_as_shipped():
     assert 'unmasking and remasking model: checkpoints/ckpt_fill_and_judge.pt (one pass' in res.stderr
     text, sep, rest = res.stdout.rpartition('\n---------------\n')
     assert sep and rest == '' and len(text) == 1024
+    with open(os.path.join(ROOT, 'README.md'), encoding='utf-8') as f:  # the quick start shows this run's output
+        shown = f.read().split('## Quick start')[1].split('```\nmode: ')[1].split('```')[0]
+    assert 'mode: ' + shown.split('\n')[0] == res.stderr.split('\n')[0]
+    assert text.startswith(shown.split('\ndone in ')[1].split('\n', 1)[1].rstrip('\n'))
 
 
 def test_the_readmes_python_example_runs_and_writes_text(monkeypatch, capsys):
