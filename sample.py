@@ -474,6 +474,12 @@ def correction_by_for(s, shared):
     return s.correction_by or ('remasker' if shared and s.mode in NEEDS_REMASKER else 'margin')
 
 
+def fresh_score_for(s):
+    """s.fresh_score as set, or for None: 'next' in threshold mode (a fresh token waits for the next
+    pass's judgment), else 'fill' (1 - its fill probability); see judge_phase."""
+    return s.fresh_score or ('next' if s.mode == 'threshold' else 'fill')
+
+
 def _is_number(v, low=-math.inf, high=math.inf, low_open=False):
     return isinstance(v, (int, float)) and not isinstance(v, bool) and (low < v if low_open else low <= v) and v <= high
 
@@ -686,7 +692,7 @@ def plan(s, unmasking_model, remasking_model, *, batch_size, base_vocab_size, fi
     elif s.max_remask_kept is not None and s.mode in CAPPED:
         kept_cap = _per_row([round(s.max_remask_kept * g) for g in to_generate], device)
     to_correct = _per_row([round(s.correction_share * g) for g in to_generate], device) if C else 0
-    fresh = s.fresh_score or ('next' if s.mode == 'threshold' else 'fill')
+    fresh = fresh_score_for(s)
     p = Plan(s, B, L, T, S, C, free, to_generate, same, counts, kept_cap, to_correct, _only_new(s, kept_cap), shared,
              fresh, device)
     x = torch.full((B, L), -1, dtype=torch.long, device=device) if fixed is None else fixed
@@ -736,11 +742,16 @@ def _correcting(p, i):
     return p.C and p.T - 1 - p.C <= i < p.T - 1
 
 
+def _choosing(p, i):
+    """Whether the mode's schedule still chooses positions to re-mask after iteration i's fill."""
+    return i < p.S - 1 or p.s.mode == 'threshold'
+
+
 def _judging(p, i):
     """Whether iteration i asks for P([WRONG]) (a shared pass then reads it off every position)."""
     if i == p.T - 1:
         return False
-    by_mode = (i < p.S - 1 or p.s.mode == 'threshold') and p.s.mode in NEEDS_REMASKER
+    by_mode = _choosing(p, i) and p.s.mode in NEEDS_REMASKER
     return by_mode or bool(_correcting(p, i)) and p.s.correction_by == 'remasker'
 
 
@@ -807,7 +818,7 @@ def choose_phase(p, run, f, i, score, generator, mask_token_id):
     """4) choose: the mode's re-masked positions (b, L) bool, and in threshold mode the rows that
     converged with this iteration ((b,) bool, else None). f.active becomes the text re-masked."""
     chosen, newly = torch.zeros_like(f.masked), None
-    if i < p.S - 1 or p.s.mode == 'threshold':  # the mode's schedule still has positions to re-mask
+    if _choosing(p, i):
         pool = f.masked if p.s.mode == 'fill_once' or p.s.random_from == 'filled' else None  # the random part's
         f.active, chosen = remask(f.active, p.s.mode, score, None if p.counts is None else p.counts[i + 1],
                                   p.s.threshold, generator, allowed=f.allowed, pool=pool, filled=f.masked,
@@ -868,9 +879,9 @@ def steps(unmasking_model, remasking_model=None, settings=None, *, batch_size, b
         judged = lambda: judge_phase(p, run, f, remasking_model, wrong_token_id, base_vocab_size,  # noqa: E731
                                      mask_token_id, fast)
         score = None  # 3) judge: what the mode chooses by
-        if (i < p.S - 1 or s.mode == 'threshold') and s.mode in CONFIDENCE:
+        if _choosing(p, i) and s.mode in CONFIDENCE:
             score = 1 - run.confidence if run.rows is None else 1 - run.confidence[run.rows]
-        elif (i < p.S - 1 or s.mode == 'threshold') and s.mode in NEEDS_REMASKER:
+        elif _choosing(p, i) and s.mode in NEEDS_REMASKER:
             score = judged()
         chosen, newly = choose_phase(p, run, f, i, score, generator, mask_token_id)  # 4) choose
         corrected = correct_phase(p, run, f, i, score, chosen, newly, judged, generator, mask_token_id)  # 5) correct
@@ -1075,7 +1086,7 @@ def describe(s, C, shared=False):
     if needs_remasker(s) and s.mode not in NEEDS_REMASKER:  # its self-correction runs one
         desc = desc.replace('; no remasking model', '')
     if shared and s.mode in NEEDS_REMASKER:
-        fresh = s.fresh_score or ('next' if s.mode == 'threshold' else 'fill')
+        fresh = fresh_score_for(s)
         desc += ("; one pass fills and judges: what it fills is scored by 1 - P(token), what it read by P([WRONG])"
                  if fresh == 'fill' else "; one pass fills and judges: what it fills waits for the next pass's "
                                          "judgment, what it read is scored by P([WRONG])")
