@@ -267,11 +267,14 @@ def token_mean_loss(logits, y, w=None, wrong_token_id=None):
 
 
 def sequence_mean_loss(logits, y, w=None, wrong_token_id=None):
-    """The mean over sequences of each one's mean over its positions with a target: with exact mask
-    counts uniform on 1..T, the masked-diffusion bound (NELBO) per token that eval.py measures."""
+    """The mean over sequences of each one's mean over its positions with a target (a sequence without
+    one does not count; no host sync): with exact mask counts uniform on 1..T, the masked-diffusion
+    bound (NELBO) per token that eval.py measures."""
     nll = F.cross_entropy(logits.float().transpose(1, 2), y, ignore_index=-1, reduction='none')  # (B, T)
     nll = _soft(nll, logits, y, w, wrong_token_id)
-    return (nll.sum(dim=1) / (y != -1).sum(dim=1).clamp(min=1)).mean()
+    count = (y != -1).sum(dim=1)
+    has = (count > 0).float()
+    return (nll.sum(dim=1) / count.clamp(min=1) * has).sum() / has.sum().clamp(min=1)
 
 
 LOSSES = {'token': token_mean_loss, 'sequence': sequence_mean_loss}
@@ -283,13 +286,7 @@ def fill_and_judge_loss(logits, x, y, w, task, weighting, judge_weight):
     visible tokens with a target (soft where w says)."""
     at_mask = x == task.mask_token_id
     fills = torch.where(at_mask, y, -1)
-    if weighting == 'token':
-        filling = token_mean_loss(logits, fills)
-    else:  # each sequence's mean over its [MASK]s, then the mean over the sequences that have one (no sync)
-        nll = F.cross_entropy(logits.float().transpose(1, 2), fills, ignore_index=-1, reduction='none')  # (B, T)
-        count = (fills != -1).sum(dim=1)
-        has = (count > 0).float()
-        filling = (nll.sum(dim=1) / count.clamp(min=1) * has).sum() / has.sum().clamp(min=1)
+    filling = LOSSES[weighting](logits, fills)
     judging = token_mean_loss(logits, torch.where(at_mask, -1, y), w, task.wrong_token_id)
     return filling + judge_weight * judging, filling, judging
 
