@@ -519,6 +519,10 @@ class Env:
     def device_type(self):
         return 'cuda' if self.dev.startswith('cuda') else 'cpu'
 
+    @property
+    def tokens_per_iter(self):
+        return self.accumulation * self.world * batch_size * block_size
+
     def log(self, *a, **k):
         if self.master:
             print(*a, **k, flush=True)
@@ -674,9 +678,8 @@ class Trainer:
         self.optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), env.device_type)
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
-        tokens = env.accumulation * env.world * batch_size * block_size
-        self.tokens_per_iter = tokens
-        self.flops_per_iter = 3 * model.flops_per_token(block_size) * tokens  # forward + backward (2x)
+        self.tokens_per_iter = env.tokens_per_iter
+        self.flops_per_iter = 3 * model.flops_per_token(block_size) * env.tokens_per_iter  # forward + backward (2x)
         self.peak = matmul_peak(env.dev, DTYPES[dtype]) if env.device_type == 'cuda' else None  # for MFU
         self.raw = torch.compile(model) if compile else model  # for evaluation and saving
         self.model = DDP(self.raw, device_ids=[env.local_rank] if env.device_type == 'cuda' else None) \
@@ -808,8 +811,7 @@ def main(argv):
     try:
         task, tokenizer, vocab_size = make_task(env)  # 3) the data and what the objective reads
         what = judge_target if training_type == 'fill_and_judge' else ''
-        tokens = env.accumulation * env.world * batch_size * block_size
-        env.log(f"{training_type}{f' ({what})' if what else ''}: {tokens:,} tokens per iteration "
+        env.log(f"{training_type}{f' ({what})' if what else ''}: {env.tokens_per_iter:,} tokens per iteration "
                 f"({env.accumulation} x {env.world} x {batch_size} x {block_size})")
         batches = Batches(env, task)
         trainer = Trainer(env, task, tokenizer, vocab_size)  # 4) the model and its optimizer
